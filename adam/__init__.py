@@ -1,0 +1,1 @@
+"""SDTM to ADaM: ADSL, ADTTE and other BDS datasets, date imputation, ADaM rules."""

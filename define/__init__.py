@@ -1,0 +1,1 @@
+"""Define-XML 2.1: writer, reader for third-party defines, define.html, Define-XML rules."""
