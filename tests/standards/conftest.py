@@ -1,4 +1,4 @@
-"""Session fixtures for tests/specs: the loader, and the official files read independently."""
+"""Session fixtures for tests/standards: the loader, and the official files read independently."""
 
 from __future__ import annotations
 
