@@ -1,0 +1,5 @@
+"""``python -m cdisc`` is the same as the ``cdisc`` command."""
+
+from cdisc.cli import main
+
+main()

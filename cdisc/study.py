@@ -1,0 +1,163 @@
+"""Find a study's mapping folder and load its ``study.yaml``.
+
+A study is named either by a bundled study name (a folder under the installed
+``mappings`` package, e.g. ``sail``) or by a path to a folder holding ``study.yaml``.
+Every path a spec names is resolved inside the study folder: a spec cannot make the
+toolkit read or write elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mappings
+from cdisc.errors import SpecError, UsageError
+from cdisc.yamlspec import (
+    SpecDocument,
+    SpecProblem,
+    SpecProblems,
+    check_keys,
+    did_you_mean,
+    load_spec,
+)
+
+#: The bundled demo study that ``cdisc build`` uses with no arguments (trial B).
+DEFAULT_STUDY = "sail"
+
+SOURCE_FORMATS = ("odm", "redcap", "rave")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a study's raw export is and which reader reads it."""
+
+    format: str
+    path: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study's mapping folder and the parts of ``study.yaml`` the toolkit uses so far."""
+
+    name: str
+    folder: Path
+    studyid: str
+    title: str
+    source: Source
+    document: SpecDocument
+
+
+def bundled_studies() -> list[str]:
+    """Names of the studies shipped in the ``mappings`` package, sorted."""
+    return sorted(p.parent.name for p in mappings.ROOT.glob("*/study.yaml"))
+
+
+def resolve_study_folder(study: str | None) -> Path:
+    """The mapping folder for a bundled study name or a path; ``UsageError`` if neither.
+
+    >>> resolve_study_folder("sail").name  # doctest: +SKIP
+    'sail'
+    """
+    name = study or DEFAULT_STUDY
+    bundled = mappings.ROOT / name
+    if (bundled / "study.yaml").is_file() and "/" not in name and "\\" not in name:
+        return bundled
+    candidate = Path(name)
+    if candidate.is_dir() and (candidate / "study.yaml").is_file():
+        return candidate
+    if candidate.is_file() and candidate.name == "study.yaml":
+        return candidate.parent
+    known = bundled_studies()
+    if candidate.is_dir():
+        raise UsageError(
+            f"no study.yaml in folder '{name}'",
+            hint="point at a study mapping folder that holds study.yaml",
+        )
+    hint = did_you_mean(name, known) or f"bundled studies: {', '.join(known)}; or give a path"
+    raise UsageError(f"unknown study '{name}'", hint=hint)
+
+
+def load_study(study: str | None) -> Study:
+    """Load and check ``study.yaml``; every problem is reported at once as a spec error."""
+    folder = resolve_study_folder(study)
+    doc = load_spec(folder / "study.yaml", display=_display(folder / "study.yaml"))
+    data = doc.data
+    problems = check_keys(
+        doc, (), data, required=["studyid", "source"], optional=["title", "sdtm", "adam", "design"]
+    )
+    if problems and not isinstance(data, dict):
+        raise SpecProblems(problems)
+    studyid = data.get("studyid")
+    if "studyid" in data and not (isinstance(studyid, str) and studyid.strip()):
+        problems.append(doc.problem(("studyid",), "must be a non-empty text value"))
+    source, source_problems = _source(doc, folder)
+    problems += source_problems
+    if problems:
+        raise SpecProblems(problems)
+    return Study(
+        name=folder.name,
+        folder=folder,
+        studyid=studyid,
+        title=str(data.get("title", "")),
+        source=source,
+        document=doc,
+    )
+
+
+def _source(doc: SpecDocument, folder: Path) -> tuple[Source | None, list[SpecProblem]]:
+    raw = doc.data.get("source")
+    if raw is None:
+        return None, []
+    problems = check_keys(doc, ("source",), raw, required=["format", "path"], optional=["options"])
+    if not isinstance(raw, dict):
+        return None, problems
+    fmt, path, options = raw.get("format"), raw.get("path"), raw.get("options", {})
+    if fmt is not None and fmt not in SOURCE_FORMATS:
+        problems.append(
+            doc.problem(
+                ("source", "format"),
+                f"unknown format {fmt!r}",
+                did_you_mean(str(fmt), SOURCE_FORMATS) or f"use one of {', '.join(SOURCE_FORMATS)}",
+            )
+        )
+    if not isinstance(options, dict):
+        problems.append(doc.problem(("source", "options"), "expected a mapping of reader options"))
+        options = {}
+    resolved = None
+    if path is not None:
+        try:
+            resolved = inside(folder, str(path))
+        except SpecError as exc:
+            problems.append(doc.problem(("source", "path"), exc.message, exc.hint))
+    if problems or resolved is None:
+        return None, problems
+    return Source(format=fmt, path=resolved, options=options), problems
+
+
+def inside(folder: Path, relative: str) -> Path:
+    """``folder / relative``, refusing absolute paths and paths that leave ``folder``."""
+    candidate = Path(relative)
+    if candidate.is_absolute():
+        raise SpecError(
+            f"path '{relative}' is absolute", hint="give a path relative to the study folder"
+        )
+    resolved = (folder / candidate).resolve()
+    if not resolved.is_relative_to(folder.resolve()):
+        raise SpecError(
+            f"path '{relative}' leaves the study folder",
+            hint="keep data files inside the study folder",
+        )
+    return resolved
+
+
+def _display(path: Path) -> str:
+    """A short, recognisable name for a spec file: relative to the bundled root or the cwd."""
+    for root, prefix in ((mappings.ROOT, "mappings/"), (Path.cwd(), "")):
+        try:
+            return prefix + str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return str(path)
