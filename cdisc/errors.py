@@ -31,11 +31,13 @@ class ToolkitError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
+        # "file.csv:12: ..." for a bare line number, "file.csv, line 2, column 5: ..." otherwise.
         where = ""
-        if self.path:
-            where = self.path + (f":{self.location}" if self.location else "") + ": "
-        elif self.location:
-            where = f"{self.location}: "
+        if self.path and self.location:
+            bare = self.location.replace(":", "").isdigit()
+            where = f"{self.path}{':' if bare else ', '}{self.location}: "
+        elif self.path or self.location:
+            where = f"{self.path or self.location}: "
         hint = f" ({self.hint})" if self.hint else ""
         return f"{where}{self.message}{hint}"
 

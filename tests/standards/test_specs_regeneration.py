@@ -177,4 +177,4 @@ def test_ct_file_not_in_nci_layout_names_file_and_line(make_specs, tmp_path, cap
     ct = tmp_path / "SDTM Terminology 2025-03-28.txt"
     ct.write_text("Code,Codelist Code\nC1,\n", encoding="utf-8")
     assert make_specs.main(["--ct", str(ct), "--out", str(tmp_path / "out")]) == 1
-    assert f"{ct}:line 1: not an NCI EVS terminology header" in capsys.readouterr().err
+    assert f"{ct}, line 1: not an NCI EVS terminology header" in capsys.readouterr().err

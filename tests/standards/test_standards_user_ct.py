@@ -131,7 +131,7 @@ def test_bad_layout_names_file_and_line(tmp_path, lines, line, message):
     error = caught.value
     assert (error.path, error.location) == (str(path.resolve()), f"line {line}")
     assert message in error.message
-    assert str(error).startswith(f"{path.resolve()}:line {line}: ")
+    assert str(error).startswith(f"{path.resolve()}, line {line}: ")
 
 
 def test_non_utf8_names_the_line(tmp_path):
