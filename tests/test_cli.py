@@ -102,7 +102,9 @@ def test_no_traceback_from_the_real_command(tmp_path):
     """The installed entry point, as a user runs it, prints one line and no traceback."""
     process = subprocess.run(
         [sys.executable, "-m", "cdisc", "build", str(tmp_path / "missing-study")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert process.returncode == 2
     assert "Traceback" not in process.stderr

@@ -27,7 +27,12 @@ def test_every_duplicate_alias_and_tag_reported_together(tmp_path):
     with pytest.raises(SpecProblems) as caught:
         load_spec(path)
     lines = str(caught.value).splitlines()
-    assert [line.split(" ")[0] for line in lines] == [f"{path}:4", f"{path}:5", f"{path}:6", f"{path}:7"]
+    assert [line.split(" ")[0] for line in lines] == [
+        f"{path}:4",
+        f"{path}:5",
+        f"{path}:6",
+        f"{path}:7",
+    ]
     assert "b.c: duplicate key (first defined on line 3)" in lines[0]
     assert "aliases" in lines[1]
     assert "unsupported YAML tag" in lines[2]
@@ -53,8 +58,10 @@ def test_not_utf8_is_a_spec_error(tmp_path):
 
 def test_check_keys_reports_missing_and_unknown_with_hint(tmp_path):
     doc = load_spec(write(tmp_path, "source:\n  fromat: odm\n"))
-    problems = [str(p) for p in check_keys(doc, ("source",), doc.data["source"],
-                                           required=["format", "path"])]
+    problems = [
+        str(p)
+        for p in check_keys(doc, ("source",), doc.data["source"], required=["format", "path"])
+    ]
     assert problems == [
         f"{doc.path}:1 source: missing required key 'format'",
         f"{doc.path}:1 source: missing required key 'path'",
