@@ -115,6 +115,16 @@ class DatasetDef:
                 return var
         raise KeyError(f"{self.name} has no variable {name}")
 
+    @property
+    def oid(self) -> str:
+        """``IG.<name>``: the ItemGroupDef OID that define.xml and Dataset-JSON both use."""
+        return f"IG.{self.name}"
+
+    def item_oid(self, name: str) -> str:
+        """``IT.<dataset>.<variable>``: the ItemDef OID of variable ``name`` in this dataset,
+        shared by define.xml and Dataset-JSON (``itemOID``); KeyError when absent."""
+        return f"IT.{self.name}.{self.variable(name).name}"
+
     def with_lengths(self, lengths: dict[str, int]) -> DatasetDef:
         """A copy whose Char variables take the observed byte ``lengths`` (at least 1)."""
         variables = tuple(
