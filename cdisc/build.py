@@ -1,8 +1,11 @@
-"""``cdisc build``: read a study's raw export and account for what it holds.
+"""``cdisc build``: read a study's raw export, account for what it holds, and build SDTM.
 
-This is the build's first stage. The SDTM, ADaM and define stages come after it; until
-they exist the build reports forms, subjects and records per form, and writes that
-summary as JSON into the output folder.
+Stages: read the raw export (forms, subjects, records per form, written as
+``raw_summary.json``), then, when the study has ``sdtm/*.yaml`` specs, check them against
+the export's declared forms and fields, map and derive every domain (:mod:`sdtm.engine`),
+and write each as XPT (and Dataset-JSON with ``dataset_json``) under
+``OUT/<study>/m5/datasets/<studyid>/tabulations/sdtm/``, with ``build_report.json`` and a
+lineage sidecar per domain (:mod:`sdtm.sdtmbuild`).
 """
 
 from __future__ import annotations
@@ -113,3 +116,64 @@ def _make_output(target: Path) -> None:
             f"cannot create output folder '{target}': {exc.strerror}",
             hint="choose a writable --out folder",
         ) from None
+
+
+@dataclass
+class SdtmBuild:
+    """The result of a full build: the raw summary plus what the SDTM stage did."""
+
+    raw: RawSummary
+    datasets: pd.DataFrame  # dataset, records, path
+    accounting: pd.DataFrame  # form, raw records, used per domain, not used + reasons
+    issues: pd.DataFrame
+    report_path: Path
+    readback: list[str]
+
+    def render(self) -> str:
+        """The raw summary followed by the SDTM part."""
+        lines = [self.raw.render(), "SDTM datasets:"]
+        lines += [
+            f"  {r.dataset:<8} {r.records:>7,} records  {r.path}"
+            for r in self.datasets.itertuples(index=False)
+        ]
+        lines.append("raw records by form (used by a domain / not used):")
+        for r in self.accounting.itertuples(index=False):
+            lines.append(
+                f"  {r.form:<10} {r.records:>7,} read  {r.used:>7,} used  {r.not_used:>7,} not used"
+            )
+        if len(self.issues):
+            counts = self.issues.groupby(["domain", "code"]).size()
+            lines.append(
+                f"{len(self.issues):,} mapping problems (details in {self.report_path.name}):"
+            )
+            lines += [f"  {d} {c}: {n:,}" for (d, c), n in counts.items()]
+        else:
+            lines.append("no mapping problems")
+        lines += [f"read-back: {m}" for m in self.readback]
+        lines.append(f"build report written to {self.report_path}")
+        return "\n".join(lines)
+
+
+def build_study(
+    study: str | None,
+    *,
+    raw: Path | None = None,
+    out: Path = Path("out"),
+    dataset_json: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RawSummary | SdtmBuild:
+    """Read the raw export and, when the study has SDTM specs, build every mapped domain.
+
+    Returns the :class:`RawSummary` alone for a study without ``sdtm/*.yaml``.
+    """
+    from cdisc.standards import Standards
+    from sdtm.sdtmbuild import run_sdtm
+    from sdtm.specs import declared_fields, load_study_specs, spec_files
+
+    summary = build_raw_summary(study, raw=raw, out=out, progress=progress)
+    if not spec_files(summary.study):
+        return summary
+    standards = Standards.load()
+    specs = load_study_specs(summary.study, standards, declared_fields(summary.export))
+    result = run_sdtm(summary, specs, standards, out / summary.study.name, dataset_json, progress)
+    return SdtmBuild(summary, *result)

@@ -116,28 +116,56 @@ def synth(
     show_default=True,
     help="Folder to write the package into.",
 )
-def build(study: str | None, raw: Path | None, out: Path) -> None:
+@click.option(
+    "--dataset-json",
+    is_flag=True,
+    help="Also write Dataset-JSON 1.1 beside each XPT.",
+)
+def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) -> None:
     """Build a study's package. STUDY is a bundled study name or a mapping folder.
 
-    With no STUDY it builds the bundled demo study (trial B, sail). This version reads
-    the raw export and reports forms, subjects and records per form.
+    With no STUDY it builds the bundled demo study (trial B, sail). It reads the raw
+    export, reports forms, subjects and records per form, and, when the study has
+    sdtm/*.yaml specs, writes every mapped SDTM domain as XPT with a build report and
+    lineage. Exit 1 when mapping problems were found.
     """
-    from cdisc.build import build_raw_summary
+    from cdisc.build import SdtmBuild, build_study
 
-    report = build_raw_summary(study, raw=raw, out=out, progress=Progress())
+    report = build_study(study, raw=raw, out=out, dataset_json=dataset_json, progress=Progress())
     click.echo(report.render())
+    if isinstance(report, SdtmBuild) and (len(report.issues) or report.readback):
+        sys.exit(1)
 
 
 @main.command()
 @click.argument("study", required=False)
 def check(study: str | None) -> None:
-    """Check a study's spec files without reading any data."""
+    """Check a study's spec files (study.yaml and sdtm/*.yaml) without reading any data.
+
+    Forms and fields are checked against what the source declares (the ODM
+    MetaDataVersion, the REDCap dictionary), read once through the raw reader.
+    """
+    from cdisc.readers import read_export
+    from cdisc.standards import Standards
     from cdisc.study import load_study
+    from sdtm.specs import declared_fields, load_study_specs, spec_files
 
     loaded = load_study(study)
+    files = spec_files(loaded)
+    fields = None
+    if files and loaded.source.path.exists():
+        export = read_export(loaded.source.path, kind=loaded.source.format, **loaded.source.options)
+        fields = declared_fields(export)
+    specs = load_study_specs(loaded, Standards.load(), fields)
+    checked = (
+        ""
+        if fields is not None or not files
+        else "; forms and fields NOT checked (raw export missing)"
+    )
     click.echo(
         f"{loaded.document.display}: ok (study {loaded.studyid}, "
-        f"{loaded.source.format} source {loaded.source.path.name})"
+        f"{loaded.source.format} source {loaded.source.path.name}, "
+        f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}{checked})"
     )
 
 

@@ -23,6 +23,10 @@ from cdisc.yamlspec import (
     load_spec,
 )
 
+#: study.yaml keys the SDTM engine reads (checked in detail by ``sdtm.design.check_design``).
+STUDY_KEYS = ("output_date", "country", "subjects", "dates", "arms", "arm_source", "design")
+STUDY_KEYS += ("reference_dates",)
+
 #: The bundled demo study that ``cdisc build`` uses with no arguments (trial B).
 DEFAULT_STUDY = "sail"
 
@@ -86,7 +90,7 @@ def load_study(study: str | None) -> Study:
     doc = load_spec(folder / "study.yaml", display=_display(folder / "study.yaml"))
     data = doc.data
     problems = check_keys(
-        doc, (), data, required=["studyid", "source"], optional=["title", "sdtm", "adam", "design"]
+        doc, (), data, required=["studyid", "source"], optional=["title", "adam", *STUDY_KEYS]
     )
     if problems and not isinstance(data, dict):
         raise SpecProblems(problems)

@@ -1,0 +1,266 @@
+"""Mapping algorithms, after pharmaverse sdtm.oak: one small pure function per way of mapping.
+
+Each takes the raw frame and its arguments and returns a :class:`Mapped`: the values (a text
+Series on the raw frame's index) and the problems found (a frame with ``row`` the index label,
+``code`` a stable code, ``message`` and ``value`` the collected text). A spec names the
+function in ``algorithm:``, so ``assign_ct`` in YAML is :func:`assign_ct` here.
+
+``condition_add`` is not a function of its own here: any step may carry ``when:`` (a
+condition object, :mod:`sdtm.conditions`) and the engine then fills only rows the condition
+selects that are still missing; a value once mapped is never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.standards import Standards
+from sdtm.datetimes import ERROR_CODES, parse_dtc, parse_dtc_by, problem_code
+
+TEXT = "string"
+PROBLEM_COLUMNS = ("row", "code", "message", "value")
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """Values of one mapping step and the problems it found."""
+
+    values: pd.Series
+    problems: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Context:
+    """Study-wide facts an algorithm may need: CT and the declared date rules."""
+
+    standards: Standards
+    date_formats: tuple[str, ...] | None = None
+    formats_by_site: dict[str, list[str]] = field(default_factory=dict)
+    two_digit_year_pivot: int | None = None
+
+
+def no_problems() -> pd.DataFrame:
+    """An empty problems frame."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+
+
+def _text(raw: pd.DataFrame, name: str) -> pd.Series:
+    """The field as trimmed text; blank becomes missing."""
+    values = raw[name].astype(TEXT).str.strip()
+    return values.mask(values == "")
+
+
+def assign_no_ct(raw: pd.DataFrame, field: str, *, context: Context | None = None) -> Mapped:
+    """Copy a collected field as text (trimmed, blank -> missing), no terminology.
+
+    >>> assign_no_ct(pd.DataFrame({"AETERM": [" Headache ", ""]}), "AETERM").values.tolist()
+    ['Headache', <NA>]
+    """
+    return Mapped(_text(raw, field), no_problems())
+
+
+def hardcode_no_ct(raw: pd.DataFrame, value: Any, *, context: Context | None = None) -> Mapped:
+    """The same value on every row (``EXTRT: BM-MSC``).
+
+    >>> hardcode_no_ct(pd.DataFrame(index=[0, 1]), "YEARS").values.tolist()
+    ['YEARS', 'YEARS']
+    """
+    return Mapped(pd.Series(str(value), index=raw.index, dtype=TEXT), no_problems())
+
+
+def hardcode_ct(raw: pd.DataFrame, value: Any, codelist: str, *, context: Context) -> Mapped:
+    """The same CT submission value on every row; ``value`` must be a term of ``codelist``.
+
+    >>> ctx = Context(Standards.load())
+    >>> hardcode_ct(pd.DataFrame(index=[0]), "Yes", "NY", context=ctx).values.tolist()
+    ['Y']
+    """
+    term = _lookup(context.standards.codelist(codelist), str(value))
+    submission = term.submission_value if term is not None else str(value)
+    mapped = pd.Series(submission, index=raw.index, dtype=TEXT)
+    problems = no_problems()
+    if term is None and len(raw):
+        problems = _problems(
+            raw.index[:1], "out-of-codelist", f"{value!r} is not in codelist {codelist}", [value]
+        )
+    return Mapped(mapped, problems)
+
+
+def assign_ct(
+    raw: pd.DataFrame,
+    field: str,
+    codelist: str,
+    *,
+    context: Context,
+    synonyms: Mapping[str, str] | None = None,
+) -> Mapped:
+    """Map collected text to CT submission values: study ``synonyms`` first, then the
+    codelist's own submission values, CDISC synonyms and NCI preferred terms (any case).
+
+    A value no term names is kept as collected and reported: ``out-of-codelist`` for a
+    non-extensible codelist (an error to fix), ``sponsor-extension`` for an extensible one.
+
+    >>> ctx = Context(Standards.load())
+    >>> out = assign_ct(pd.DataFrame({"SEX": ["Male", "female", "x"]}), "SEX", "SEX", context=ctx)
+    >>> out.values.tolist(), out.problems["code"].tolist()
+    (['M', 'F', 'x'], ['out-of-codelist'])
+    """
+    cl = context.standards.codelist(codelist)
+    text = _text(raw, field)
+    codes, uniques = pd.factorize(text)
+    study = {str(k).casefold(): str(v) for k, v in (synonyms or {}).items()}
+    mapped, flags = [], []
+    for value in uniques:
+        key = str(value).casefold()
+        term = None if key in study else _lookup(cl, str(value))
+        mapped.append(study.get(key) or (term.submission_value if term else str(value)))
+        flags.append(key not in study and term is None)
+    mapped_arr = np.array([*mapped, None], dtype=object)
+    values = pd.Series(mapped_arr[codes], index=raw.index, dtype=TEXT)
+    bad_unique = np.array([*flags, False], dtype=bool)
+    bad = bad_unique[codes]
+    code = "sponsor-extension" if cl.extensible else "out-of-codelist"
+    what = (
+        "kept as a sponsor extension"
+        if cl.extensible
+        else "kept as collected; add a synonym or fix the data"
+    )
+    rows = raw.index[bad]
+    problems = _problems(
+        rows,
+        code,
+        [
+            f"{field}: {v!r} is not a term of codelist {cl.submission_value} ({what})"
+            for v in text[bad]
+        ],
+        text[bad].tolist(),
+    )
+    return Mapped(values, problems)
+
+
+def _lookup(cl, text: str):
+    """``Codelist.lookup``, also when one term matches through several of its own texts
+    (``WHITE`` and ``White``), which ``lookup`` treats as ambiguous."""
+    term = cl.lookup(text)
+    if term is not None:
+        return term
+    found = {t.code: t for t in cl.by_synonym(text)}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def assign_datetime(
+    raw: pd.DataFrame,
+    field: str,
+    *,
+    context: Context,
+    time: str | None = None,
+    formats: Sequence[str] | None = None,
+    max_precision: str | None = None,
+) -> Mapped:
+    """Read a collected date (and an optional separate ``time`` field) into ISO 8601 --DTC.
+
+    Uses the study's declared date formats (per site where declared) and two-digit-year
+    pivot. Every value that could not be used, or was used at a coarser precision, is
+    reported with the code of :data:`sdtm.datetimes.PROBLEMS`.
+
+    >>> ctx = Context(Standards.load())
+    >>> assign_datetime(pd.DataFrame({"D": ["16-May-2015", "UN UNK 2019"]}), "D", context=ctx).values.tolist()
+    ['2015-05-16', '2019']
+    """
+    dates = raw[field]
+    times = raw[time] if time else None
+    chosen = tuple(formats) if formats else context.date_formats
+    if context.formats_by_site and "_site" in raw:
+        parsed = parse_dtc_by(
+            dates,
+            raw["_site"],
+            context.formats_by_site,
+            times,
+            default_formats=chosen,
+            two_digit_year_pivot=context.two_digit_year_pivot,
+            max_precision=max_precision,
+        )
+    else:
+        parsed = parse_dtc(
+            dates,
+            times,
+            formats=chosen,
+            two_digit_year_pivot=context.two_digit_year_pivot,
+            max_precision=max_precision,
+        )
+    has = parsed["problem"].notna().to_numpy(dtype=bool)
+    codes = problem_code(parsed["problem"])[has]
+    shown = dates.astype(TEXT)[has]
+    if times is not None:
+        shown = shown.fillna("") + " " + times.astype(TEXT)[has].fillna("")
+    level = ["error" if c in ERROR_CODES else "warning" for c in codes]
+    problems = _problems(
+        raw.index[has],
+        codes.tolist(),
+        [f"{field}: {p} ({lv})" for p, lv in zip(parsed["problem"][has], level, strict=True)],
+        shown.tolist(),
+    )
+    return Mapped(parsed["dtc"].astype(TEXT), problems)
+
+
+def assign_number(raw: pd.DataFrame, field: str, *, context: Context | None = None) -> Mapped:
+    """A collected number (``150``, ``7,5`` read as 7.5) for a Num variable; text that is not a
+    number becomes missing and is reported (``not-a-number``).
+
+    >>> assign_number(pd.DataFrame({"D": ["150", "7,5", "ND"]}), "D").values.tolist()
+    ['150', '7.5', <NA>]
+    """
+    text = _text(raw, field)
+    cleaned = text.str.replace(",", ".", regex=False)
+    number = pd.to_numeric(cleaned, errors="coerce")
+    bad = (text.notna() & number.isna()).to_numpy(dtype=bool)
+    values = cleaned.where(number.notna())
+    problems = _problems(
+        raw.index[bad],
+        "not-a-number",
+        [f"{field}: {v!r} is not a number; left missing" for v in text[bad]],
+        text[bad].tolist(),
+    )
+    return Mapped(values.astype(TEXT), problems)
+
+
+def _problems(rows, code, message, values) -> pd.DataFrame:
+    n = len(rows)
+    if not n:
+        return no_problems()
+    return pd.DataFrame(
+        {
+            "row": list(rows),
+            "code": code if isinstance(code, list) else [code] * n,
+            "message": message if isinstance(message, list) else [message] * n,
+            "value": list(values) if len(values) == n else list(values) * n,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """An algorithm's function and the YAML arguments it takes."""
+
+    function: Callable[..., Mapped]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    field_args: tuple[str, ...] = ("field",)
+
+
+#: Every algorithm a spec may name, by its function name.
+ALGORITHMS: dict[str, Algorithm] = {
+    "assign_no_ct": Algorithm(assign_no_ct, ("field",)),
+    "assign_ct": Algorithm(assign_ct, ("field", "codelist"), ("synonyms",)),
+    "hardcode_no_ct": Algorithm(hardcode_no_ct, ("value",), (), ()),
+    "hardcode_ct": Algorithm(hardcode_ct, ("value", "codelist"), (), ()),
+    "assign_datetime": Algorithm(
+        assign_datetime, ("field",), ("time", "formats", "max_precision"), ("field", "time")
+    ),
+    "assign_number": Algorithm(assign_number, ("field",)),
+}

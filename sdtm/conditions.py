@@ -1,0 +1,127 @@
+"""Condition objects: row masks declared as data, never as an expression to evaluate.
+
+A condition is a mapping with one test on one raw field, or a combination::
+
+    {field: ECYN, equals: "1"}
+    {field: AEOUT_DECODE, in: [Fatal, Death]}
+    {field: AETERM, present: true}          # not missing and not blank
+    {field: VSPERF, not_equals: "0"}
+    {all: [{...}, {...}]}   {any: [{...}, {...}]}   {not: {...}}
+
+Values are compared as text after trimming, so ``" 1"`` equals ``"1"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.yamlspec import did_you_mean
+
+TESTS = ("equals", "not_equals", "in", "present")
+COMBINATIONS = ("all", "any", "not")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A checked condition; :func:`condition_mask` evaluates it on a raw frame."""
+
+    kind: str  # one of TESTS or COMBINATIONS
+    field: str | None = None
+    value: Any = None
+    parts: tuple[Condition, ...] = ()
+
+    def describe(self) -> str:
+        """The condition in words, for the build report."""
+        if self.kind in ("all", "any"):
+            return f" {'and' if self.kind == 'all' else 'or'} ".join(
+                p.describe() for p in self.parts
+            )
+        if self.kind == "not":
+            return f"not ({self.parts[0].describe()})"
+        if self.kind == "present":
+            return f"{self.field} {'present' if self.value else 'missing'}"
+        return f"{self.field} {self.kind.replace('_', ' ')} {self.value!r}"
+
+
+def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
+    """Check a condition mapping; problems are appended, the Condition returned when sound."""
+    if not isinstance(raw, dict) or len(set(raw) & set(TESTS + COMBINATIONS)) != 1:
+        problems.append(
+            doc.problem(
+                keypath,
+                "a condition needs exactly one of " + ", ".join(TESTS + COMBINATIONS),
+                'for example {field: ECYN, equals: "1"}',
+            )
+        )
+        return None
+    kind = next(k for k in raw if k in TESTS + COMBINATIONS)
+    if kind in ("all", "any"):
+        items = raw[kind]
+        if not isinstance(items, list) or not items:
+            problems.append(doc.problem((*keypath, kind), "expected a list of conditions"))
+            return None
+        parts = [
+            check_condition(doc, (*keypath, kind, i), c, columns, problems)
+            for i, c in enumerate(items)
+        ]
+        return None if None in parts else Condition(kind, parts=tuple(parts))
+    if kind == "not":
+        inner = check_condition(doc, (*keypath, "not"), raw["not"], columns, problems)
+        return None if inner is None else Condition("not", parts=(inner,))
+    extra = [k for k in raw if k not in ("field", kind)]
+    for key in extra:
+        problems.append(doc.problem((*keypath, key), "unknown key", did_you_mean(key, TESTS)))
+    name = raw.get("field")
+    if not isinstance(name, str):
+        problems.append(doc.problem(keypath, "missing required key 'field'"))
+        return None
+    if columns is not None and name not in columns:
+        problems.append(
+            doc.problem(
+                (*keypath, "field"),
+                f"the source forms declare no field {name!r}",
+                did_you_mean(name, columns),
+            )
+        )
+        return None
+    value = raw[kind]
+    if kind == "in" and not isinstance(value, list):
+        problems.append(doc.problem((*keypath, "in"), "expected a list of values"))
+        return None
+    if kind == "present" and not isinstance(value, bool):
+        problems.append(doc.problem((*keypath, "present"), "expected true or false"))
+        return None
+    if extra:
+        return None
+    return Condition(kind, name, value)
+
+
+def condition_mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
+    """Boolean row mask of ``condition`` on ``raw`` (all True when ``condition`` is None).
+
+    >>> frame = pd.DataFrame({"ECYN": ["1", " 0", None]})
+    >>> condition_mask(frame, Condition("equals", "ECYN", "1")).tolist()
+    [True, False, False]
+    """
+    if condition is None:
+        return np.ones(len(raw), dtype=bool)
+    if condition.kind in ("all", "any"):
+        masks = [condition_mask(raw, p) for p in condition.parts]
+        return (
+            np.logical_and.reduce(masks) if condition.kind == "all" else np.logical_or.reduce(masks)
+        )
+    if condition.kind == "not":
+        return ~condition_mask(raw, condition.parts[0])
+    text = raw[condition.field].astype("string").str.strip()
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    if condition.kind == "present":
+        return present if condition.value else ~present
+    if condition.kind == "in":
+        wanted = [str(v) for v in condition.value]
+        return text.isin(wanted).fillna(False).to_numpy(dtype=bool)
+    equal = (text == str(condition.value)).fillna(False).to_numpy(dtype=bool)
+    return equal if condition.kind == "equals" else ~equal

@@ -1,0 +1,378 @@
+"""Execute a checked domain spec on a raw export: select rows, map variables, derive.
+
+Every frame the engine builds keeps the raw lineage columns (``_file``, ``_form``,
+``_record``, ``_subject``, ``_site``, ``_event``) next to the SDTM variables, so every
+problem and every output record names the raw record it came from. Two passes:
+:func:`map_domain` (sources, filter, wide-to-long tests, algorithm steps) and
+:func:`derive_domain` (VISITNUM/VISIT, study days, EPOCH, baseline flag, --SEQ), which
+needs DM's reference dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cdisc.readers.base import LINEAGE_COLUMNS, RawExport
+from sdtm.algorithms import ALGORITHMS, Context, no_problems
+from sdtm.baseline import derive_var_blfl
+from sdtm.conditions import condition_mask
+from sdtm.design import Design, derive_epoch, derive_visit, subject_ids
+from sdtm.sequence import derive_var_seq
+from sdtm.spec import DomainSpec
+from sdtm.studyday import derive_vars_dy
+from sdtm.units import standardize_units
+
+#: Columns of the problems frame every stage returns.
+ISSUE_COLUMNS = (
+    "domain",
+    "file",
+    "form",
+    "record",
+    "subject",
+    "variable",
+    "code",
+    "message",
+    "value",
+)
+#: Columns of the row-accounting frame: one row per raw record a domain read.
+ACCOUNT_COLUMNS = ("domain", "form", "subject", "record", "used", "reason")
+
+
+@dataclass
+class DomainFrame:
+    """A domain being built: data with lineage, problems found, raw records accounted for."""
+
+    domain: str
+    data: pd.DataFrame
+    issues: pd.DataFrame
+    accounting: pd.DataFrame
+
+
+def issues_from(
+    domain: str, frame: pd.DataFrame, variable: str, problems: pd.DataFrame
+) -> pd.DataFrame:
+    """Problems of one step, located by the lineage of the rows they name."""
+    if problems.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    rows = frame.loc[problems["row"].to_numpy()]
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "file": rows["_file"].to_numpy(),
+            "form": rows["_form"].to_numpy(),
+            "record": rows["_record"].astype(str).to_numpy(),
+            "subject": rows["_subject"].to_numpy(),
+            "variable": variable,
+            "code": problems["code"].to_numpy(),
+            "message": problems["message"].to_numpy(),
+            "value": problems["value"].astype(str).to_numpy(),
+        }
+    )
+
+
+def _concat(parts: list[pd.DataFrame], columns) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def map_domain(
+    spec: DomainSpec, export: RawExport, context: Context, design: Design, studyid: str
+) -> DomainFrame:
+    """Read the spec's source forms and map every declared variable (first pass).
+
+    Rows a filter drops are accounted for with the reason; nothing is dropped silently.
+    """
+    domain, frames, accounts = spec.domain, [], []
+    for source in spec.sources:
+        raw = export.forms[source.form]
+        keep = condition_mask(raw, source.filter)
+        reason = f"filter: {source.filter.describe()}" if source.filter else ""
+        accounts.append(_account(domain, raw, keep, reason))
+        frames.append(raw[keep])
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINEAGE_COLUMNS)
+    data["STUDYID"] = studyid
+    data["DOMAIN"] = domain
+    data["USUBJID"], data["SITEID"] = subject_ids(data, studyid, design)
+    issues = []
+    if spec.tests:
+        data, dropped = _long(spec, data, context)
+        accounts.append(dropped)
+    assigned: set[str] = set()
+    for step in spec.steps:
+        algorithm = ALGORITHMS[step.algorithm]
+        result = algorithm.function(data, **step.args, context=context)
+        values = result.values
+        fill = condition_mask(data, step.when) if step.when else np.ones(len(data), dtype=bool)
+        # A raw field may share the target's name (SEX): the first step replaces it.
+        if step.target in assigned:
+            fill &= data[step.target].isna().to_numpy(dtype=bool)
+            data[step.target] = data[step.target].astype("string").mask(fill, values)
+        else:
+            data[step.target] = values.where(fill).astype("string")
+            assigned.add(step.target)
+        problems = result.problems
+        if not problems.empty and step.when is not None:
+            chosen = set(data.index[fill])
+            problems = problems[problems["row"].isin(chosen)]
+        issues.append(issues_from(domain, data, step.target, problems))
+    return DomainFrame(
+        domain, data, _concat(issues, ISSUE_COLUMNS), _concat(accounts, ACCOUNT_COLUMNS)
+    )
+
+
+def _account(domain: str, raw: pd.DataFrame, used: np.ndarray, reason: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "form": raw["_form"].to_numpy(),
+            "subject": raw["_subject"].astype(str).to_numpy(),
+            "record": raw["_record"].astype(str).to_numpy(),
+            "used": used,
+            "reason": np.where(used, "", reason),
+        }
+    )
+
+
+def _long(
+    spec: DomainSpec, data: pd.DataFrame, context: Context
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wide-to-long: one row per (raw record, test) that has a result or is marked not done."""
+    d = spec.domain
+    test_cl = _paired_test_codelist(context, d)
+    not_done = (
+        condition_mask(data, spec.not_done) if spec.not_done else np.zeros(len(data), dtype=bool)
+    )
+    parts = []
+    for test in spec.tests:
+        part = data.copy()
+        result = part[test.result].astype("string").str.strip()
+        result = result.mask(result == "")
+        part["_TESTCD"] = test.testcd
+        part[f"{d}TESTCD"] = test.testcd
+        part[f"{d}TEST"] = test.test or _test_name(test_cl, context, d, test.testcd)
+        part[f"{d}ORRES"] = result.where(~not_done)
+        if test.unit_field:
+            unit = part[test.unit_field].astype("string").str.strip()
+        else:
+            unit = pd.Series(test.unit, index=part.index, dtype="string")
+        part[f"{d}ORRESU"] = unit.where(result.notna() & ~not_done)
+        part[f"{d}STAT"] = pd.Series(
+            np.where(not_done, "NOT DONE", None), index=part.index, dtype="string"
+        )
+        if test.reason_field:
+            part[f"{d}REASND"] = part[test.reason_field].astype("string").where(not_done)
+        for key, var in (("position", "POS"), ("location", "LOC"), ("laterality", "LAT")):
+            if getattr(test, key):
+                part[f"{d}{var}"] = getattr(test, key)
+        if test.laterality_field:
+            part[f"{d}LAT"] = part[test.laterality_field].astype("string").str.upper()
+        part["_target_unit"] = test.target_unit
+        keep = (result.notna() | pd.Series(not_done, index=part.index)).to_numpy(dtype=bool)
+        parts.append(part[keep])
+    long = pd.concat(parts, ignore_index=True) if parts else data.iloc[:0]
+    used = set(
+        zip(long["_form"], long["_subject"].astype(str), long["_record"].astype(str), strict=True)
+    )
+    key = list(
+        zip(data["_form"], data["_subject"].astype(str), data["_record"].astype(str), strict=True)
+    )
+    has = np.array([k in used for k in key], dtype=bool)
+    dropped = _account(d, data, has, "no result for any test and not marked not done")
+    # records already accounted for as used by the filter: keep only those now unused
+    return long, dropped[~has]
+
+
+def _paired_test_codelist(context: Context, domain: str):
+    try:
+        return context.standards.codelist(f"{domain}TEST")
+    except Exception:
+        return None
+
+
+def _test_name(test_cl, context: Context, domain: str, testcd: str) -> str:
+    """--TEST for a --TESTCD: the term of the --TEST codelist with the same NCI code."""
+    try:
+        code_term = context.standards.codelist(f"{domain}TESTCD").term(testcd)
+    except Exception:
+        code_term = None
+    if code_term is not None and test_cl is not None:
+        for term in test_cl.terms:
+            if term.code == code_term.code:
+                return term.submission_value
+    return testcd
+
+
+def derive_domain(
+    frame: DomainFrame, spec: DomainSpec, dm: pd.DataFrame | None, design: Design
+) -> DomainFrame:
+    """Second pass: VISITNUM/VISIT, units, study days, EPOCH, baseline flag and --SEQ."""
+    d, data, issues = spec.domain, frame.data.copy(), [frame.issues]
+    derivations = spec.derivations
+    ref = None
+    if dm is not None and len(data):
+        cols = dm.set_index("USUBJID")
+        ref = {
+            c: data["USUBJID"].map(cols[c]).astype("string")
+            for c in ("RFSTDTC", "RFXSTDTC", "RFXENDTC")
+        }
+    dtc_name = next((c for c in (f"{d}DTC", f"{d}STDTC") if c in data), None)
+    if derivations.get("visit") and len(data):
+        visit = derive_visit(data.assign(_dtc=data[dtc_name]) if dtc_name else data, design)
+        data["VISITNUM"], data["VISIT"] = visit["VISITNUM"], visit["VISIT"]
+    if spec.tests and f"{d}ORRES" in data and len(data):
+        targets = {t.testcd: t.target_unit for t in spec.tests if t.target_unit is not None}
+        data, found = standardize_units(
+            data,
+            test=f"{d}TESTCD",
+            orres=f"{d}ORRES",
+            orresu=f"{d}ORRESU",
+            target_units=targets,
+            new_vars=(f"{d}STRESC", f"{d}STRESN", f"{d}STRESU"),
+        )
+        issues.append(_unit_issues(d, found))
+    if ref is not None:
+        days = [c for c in derivations.get("study_day") or [] if c in data]
+        if days:
+            data = derive_vars_dy(data.assign(_RFSTDTC=ref["RFSTDTC"]), "_RFSTDTC", days).drop(
+                columns="_RFSTDTC"
+            )
+        epoch_dtc = derivations.get("epoch")
+        if epoch_dtc and epoch_dtc in data:
+            data["EPOCH"] = derive_epoch(data[epoch_dtc], ref["RFXSTDTC"], ref["RFXENDTC"], design)
+        baseline = derivations.get("baseline")
+        if isinstance(baseline, dict) and len(data):
+            by = list(baseline.get("by", ["USUBJID", f"{d}TESTCD"]))
+            new_var = baseline.get("new_var", f"{d}LOBXFL")
+            data, found = derive_var_blfl(
+                data.assign(_RFXSTDTC=ref["RFXSTDTC"]),
+                by_vars=by,
+                ref_dtc="_RFXSTDTC",
+                dtc=baseline.get("dtc", f"{d}DTC"),
+                value=f"{d}ORRES",
+                new_var=new_var,
+                stat=f"{d}STAT" if f"{d}STAT" in data else None,
+                order=[c for c in baseline.get("order", []) if c in data],
+            )
+            data = data.drop(columns="_RFXSTDTC")
+            issues.append(_baseline_issues(d, found))
+    if d != "DM":
+        order = [c for c in spec.sequence if c in data] + ["_form", "_record"]
+        if "_TESTCD" in data:
+            order.append("_TESTCD")
+        data = derive_var_seq(data, by_vars="USUBJID", order=order, new_var=f"{d}SEQ")
+    issues.append(_duplicates(d, data, spec))
+    return DomainFrame(d, data, _concat(issues, ISSUE_COLUMNS), frame.accounting)
+
+
+def _unit_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:
+    if found.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "file": "",
+            "form": "",
+            "record": "",
+            "subject": "",
+            "variable": found["test"].astype(str).to_numpy(),
+            "code": found["code"].to_numpy(),
+            "message": (
+                found["message"].astype(str)
+                + " ["
+                + found["records"].astype(str)
+                + " records, e.g. "
+                + found["example"].astype(str)
+                + "]"
+            ).to_numpy(),
+            "value": found["unit"].astype(str).to_numpy(),
+        }
+    )
+
+
+def _baseline_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:
+    if found.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    # Findings name groups (USUBJID=..., VSTESTCD=...), not single raw records.
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "file": "",
+            "form": "",
+            "record": "",
+            "subject": "",
+            "variable": f"{domain}LOBXFL",
+            "code": found["code"].to_numpy(),
+            "message": (found["message"].astype(str) + " " + found["by"].astype(str)).to_numpy(),
+            "value": "",
+        }
+    )
+
+
+def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFrame:
+    """Records identical in every mapped variable: reported, all kept (the data manager decides)."""
+    keys = [c for c in ("USUBJID", *spec.targets, f"{domain}TESTCD", f"{domain}ORRES") if c in data]
+    keys = list(dict.fromkeys(keys))
+    if len(keys) < 2 or not len(data):
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    dup = data.duplicated(keys, keep=False).to_numpy(dtype=bool)
+    rows = data[dup]
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "file": rows["_file"].to_numpy(),
+            "form": rows["_form"].to_numpy(),
+            "record": rows["_record"].astype(str).to_numpy(),
+            "subject": rows["_subject"].to_numpy(),
+            "variable": "",
+            "code": "duplicate-record",
+            "message": "identical to another record in every mapped variable; kept",
+            "value": "",
+        }
+    )
+
+
+def supplemental(frame: pd.DataFrame, spec: DomainSpec, studyid: str) -> pd.DataFrame:
+    """SUPP-- rows (IDVAR = --SEQ, or none for DM) for every declared qualifier with a value."""
+    d, parts = spec.domain, []
+    for q in spec.supplemental:
+        value = frame[q.field].astype("string").str.strip()
+        keep = value.notna() & (value != "")
+        if q.when is not None:
+            keep &= condition_mask(frame, q.when)
+        rows = frame[keep.to_numpy(dtype=bool)]
+        idvar = "" if d == "DM" else f"{d}SEQ"
+        parts.append(
+            pd.DataFrame(
+                {
+                    "STUDYID": studyid,
+                    "RDOMAIN": d,
+                    "USUBJID": rows["USUBJID"].to_numpy(),
+                    "IDVAR": idvar,
+                    "IDVARVAL": "" if d == "DM" else rows[f"{d}SEQ"].astype(str).to_numpy(),
+                    "QNAM": q.qnam,
+                    "QLABEL": q.qlabel,
+                    "QVAL": value[keep].to_numpy(),
+                    "QORIG": q.qorig,
+                    "QEVAL": q.qeval or "",
+                    "_file": rows["_file"].to_numpy(),
+                    "_form": rows["_form"].to_numpy(),
+                    "_subject": rows["_subject"].to_numpy(),
+                    "_record": rows["_record"].astype(str).to_numpy(),
+                }
+            )
+        )
+    return _concat(parts, ["STUDYID", "RDOMAIN", "USUBJID", "QNAM"])
+
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "ISSUE_COLUMNS",
+    "DomainFrame",
+    "derive_domain",
+    "map_domain",
+    "no_problems",
+    "supplemental",
+]

@@ -1,0 +1,386 @@
+"""Domain mapping specs (``mappings/<study>/sdtm/<domain>.yaml``): schema check and typed objects.
+
+The stages follow dbt: :func:`cdisc.yamlspec.load_spec` loads (duplicate keys rejected), this
+module checks the schema and builds frozen objects, :mod:`sdtm.engine` plans and executes.
+Every problem of every file is collected, never only the first.
+
+A domain spec::
+
+    domain: AE
+    sources:
+      - form: ae
+        filter: {field: AETERM, present: true}
+    variables:
+      AETERM: {algorithm: assign_no_ct, field: AETERM}
+      AESEV: {algorithm: assign_ct, field: AESEV_DECODE, codelist: AESEV}
+      AESTDTC: {algorithm: assign_datetime, field: AESTDAT}
+    supplemental:
+      - {qnam: AECOM, qlabel: Comment, qorig: CRF, field: AECOM}
+    sequence: [AESTDTC, AETERM]
+    derivations: {study_day: [AESTDTC, AEENDTC], epoch: AESTDTC}
+
+A variable holds one step or a list of steps; each later step only fills rows the earlier
+ones left missing (``when:`` is a condition object, see :mod:`sdtm.conditions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdisc.standards import Standards
+from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
+from sdtm.algorithms import ALGORITHMS
+from sdtm.conditions import Condition, check_condition
+
+DOMAIN_KEYS = ("domain", "sources", "variables", "supplemental", "tests", "not_done", "sequence")
+DOMAIN_KEYS += ("derivations",)
+DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline")
+TEST_KEYS = ("testcd", "test", "result", "unit", "unit_field", "reason_field")
+TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_unit")
+SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when")
+#: The variables the engine itself sets, so a spec need not (and cannot usefully) map them.
+ENGINE_VARIABLES = {"STUDYID", "DOMAIN", "USUBJID", "RDOMAIN", "EPOCH", "VISITNUM", "VISIT"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One mapping step of one target variable: the algorithm and its arguments."""
+
+    target: str
+    algorithm: str
+    args: dict[str, Any]
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Test:
+    """One test of a findings panel read wide-to-long: ``result`` field -> --ORRES."""
+
+    testcd: str
+    result: str
+    test: str | None = None
+    unit: str | None = None
+    unit_field: str | None = None
+    reason_field: str | None = None
+    position: str | None = None
+    location: str | None = None
+    laterality: str | None = None
+    laterality_field: str | None = None
+    target_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Supplemental:
+    """One SUPP-- qualifier: QNAM/QLABEL/QORIG and the raw field holding QVAL."""
+
+    qnam: str
+    qlabel: str
+    field: str
+    qorig: str = "CRF"
+    qeval: str | None = None
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A raw form a domain reads, with an optional row filter."""
+
+    form: str
+    filter: Condition | None = None
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """A checked domain spec. ``path`` and ``line`` are for messages only."""
+
+    domain: str
+    path: str
+    sources: tuple[Source, ...]
+    steps: tuple[Step, ...]
+    supplemental: tuple[Supplemental, ...] = ()
+    tests: tuple[Test, ...] = ()
+    sequence: tuple[str, ...] = ()
+    derivations: dict[str, Any] = field(default_factory=dict)
+    not_done: Condition | None = None
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Mapped variables, in spec order, each once."""
+        return tuple(dict.fromkeys(s.target for s in self.steps))
+
+
+def check_domain(
+    doc: SpecDocument,
+    standards: Standards,
+    fields: dict[str, set[str]] | None = None,
+) -> tuple[DomainSpec | None, list[SpecProblem]]:
+    """Check one domain spec; return the typed spec (None when it has problems) and them all.
+
+    ``fields`` maps each form the source declares to its field names (with ``_DECODE``
+    twins and lineage columns); without it, form and field references are not checked.
+    """
+    data = doc.data
+    problems = check_keys(doc, (), data, required=["domain", "sources"], optional=DOMAIN_KEYS)
+    if not isinstance(data, dict):
+        return None, problems
+    domain = str(data.get("domain", "")).upper()
+    if domain not in standards.sdtm_domains:
+        problems.append(
+            doc.problem(
+                ("domain",),
+                f"unknown SDTM domain {data.get('domain')!r}",
+                did_you_mean(domain, standards.sdtm_domains),
+            )
+        )
+        return None, problems
+    known = {v.name for v in standards.sdtm_variables(domain)}
+    sources, forms = _sources(doc, data.get("sources"), fields, problems)
+    columns = _columns(forms, fields)
+    tests = _tests(doc, data.get("tests"), columns, problems)
+    if tests:
+        columns = None if columns is None else columns | {"_TESTCD"}
+    steps = _variables(
+        doc, data.get("variables") or {}, domain, known, standards, columns, problems
+    )
+    supp = _supplemental(doc, data.get("supplemental") or [], columns, problems)
+    not_done = None
+    if "not_done" in data:
+        not_done = check_condition(doc, ("not_done",), data["not_done"], columns, problems)
+    sequence = _names(doc, ("sequence",), data.get("sequence") or [], problems)
+    derivations = data.get("derivations") or {}
+    problems += check_keys(doc, ("derivations",), derivations, optional=DERIVATION_KEYS)
+    mapped = {s.target for s in steps} | ENGINE_VARIABLES | _derived(domain, data, tests)
+    for var in standards.sdtm_variables(domain):
+        if var.core == "Req" and var.name not in mapped:
+            problems.append(
+                doc.problem(("variables",), f"Required variable {var.name} is not mapped")
+            )
+    if problems:
+        return None, problems
+    spec = DomainSpec(
+        domain=domain,
+        path=doc.display,
+        sources=tuple(sources),
+        steps=tuple(steps),
+        supplemental=tuple(supp),
+        tests=tuple(tests),
+        sequence=tuple(sequence),
+        derivations=dict(derivations),
+        not_done=not_done,
+    )
+    return spec, problems
+
+
+def _derived(domain: str, data: dict, tests: list[Test]) -> set[str]:
+    """Variables the engine derives for this spec (SEQ, test code and name, standard results)."""
+    names = {f"{domain}SEQ"} if domain != "DM" else set()
+    if tests:
+        names |= {f"{domain}{s}" for s in ("TESTCD", "TEST", "ORRES", "ORRESU", "STRESC")}
+        names |= {f"{domain}{s}" for s in ("STRESN", "STRESU", "STAT", "REASND")}
+    derivations = data.get("derivations") or {}
+    if isinstance(derivations, dict):
+        for dtc in derivations.get("study_day") or []:
+            if isinstance(dtc, str) and dtc.endswith("DTC"):
+                names.add(dtc[:-3] + "DY")
+        baseline = derivations.get("baseline")
+        if isinstance(baseline, dict):
+            names.add(str(baseline.get("new_var", f"{domain}LOBXFL")))
+    if domain == "DM":
+        names |= {"SUBJID", "SITEID", "RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC"}
+        names |= {"RFPENDTC", "DTHDTC", "DTHFL", "ARMCD", "ARM", "ACTARMCD", "ACTARM", "COUNTRY"}
+    return names
+
+
+def _sources(doc, raw, fields, problems) -> tuple[list[Source], list[str]]:
+    if not isinstance(raw, list) or not raw:
+        if raw is not None:
+            problems.append(doc.problem(("sources",), "expected a list of forms"))
+        return [], []
+    sources, forms = [], []
+    for i, item in enumerate(raw):
+        here = ("sources", i)
+        found = check_keys(doc, here, item, required=["form"], optional=["filter"])
+        problems += found
+        if not isinstance(item, dict) or "form" not in item:
+            continue
+        form = str(item["form"])
+        if fields is not None and form not in fields:
+            problems.append(
+                doc.problem(
+                    (*here, "form"),
+                    f"the source declares no form {form!r}",
+                    did_you_mean(form, fields) or f"forms: {', '.join(sorted(fields))}",
+                )
+            )
+            continue
+        cond = None
+        if "filter" in item:
+            cond = check_condition(
+                doc, (*here, "filter"), item["filter"], _set(fields, form), problems
+            )
+        forms.append(form)
+        sources.append(Source(form, cond))
+    return sources, forms
+
+
+def _set(fields, form):
+    return None if fields is None else fields.get(form, set())
+
+
+def _columns(forms: list[str], fields) -> set[str] | None:
+    if fields is None:
+        return None
+    out: set[str] = set()
+    for form in forms:
+        out |= fields.get(form, set())
+    return out
+
+
+def check_field(doc, keypath, name, columns, problems) -> None:
+    """Report ``name`` when the source forms declare no such field."""
+    if columns is None or name in columns:
+        return
+    problems.append(
+        doc.problem(
+            keypath,
+            f"the source forms declare no field {name!r}",
+            did_you_mean(name, columns),
+        )
+    )
+
+
+def _tests(doc, raw, columns, problems) -> list[Test]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(doc.problem(("tests",), "expected a list of tests"))
+        return []
+    tests = []
+    for i, item in enumerate(raw):
+        here = ("tests", i)
+        found = check_keys(doc, here, item, required=["testcd", "result"], optional=TEST_KEYS)
+        problems += found
+        if found:
+            continue
+        for key in ("result", "unit_field", "reason_field", "laterality_field"):
+            if item.get(key) is not None:
+                check_field(doc, (*here, key), str(item[key]), columns, problems)
+        tests.append(Test(**{k: (None if v is None else str(v)) for k, v in item.items()}))
+    return tests
+
+
+def _variables(doc, raw, domain, known, standards, columns, problems) -> list[Step]:
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(("variables",), "expected a mapping of variable: step"))
+        return []
+    steps = []
+    for target, value in raw.items():
+        here = ("variables", target)
+        if target not in known:
+            problems.append(
+                doc.problem(
+                    here,
+                    f"{target} is not a {domain} variable in SDTMIG 3.4",
+                    did_you_mean(target, known),
+                )
+            )
+            continue
+        items = value if isinstance(value, list) else [value]
+        for j, item in enumerate(items):
+            where = (*here, j) if isinstance(value, list) else here
+            step = _step(doc, where, target, item, standards, columns, problems)
+            if step is not None:
+                steps.append(step)
+    return steps
+
+
+def _step(doc, here, target, item, standards, columns, problems) -> Step | None:
+    if not isinstance(item, dict) or "algorithm" not in item:
+        problems += check_keys(doc, here, item, required=["algorithm"])
+        return None
+    name = str(item["algorithm"])
+    algorithm = ALGORITHMS.get(name)
+    if algorithm is None:
+        problems.append(
+            doc.problem(
+                (*here, "algorithm"),
+                f"unknown algorithm {name!r}",
+                did_you_mean(name, ALGORITHMS) or f"algorithms: {', '.join(sorted(ALGORITHMS))}",
+            )
+        )
+        return None
+    args = {k: v for k, v in item.items() if k not in ("algorithm", "when")}
+    found = check_keys(
+        doc,
+        here,
+        item,
+        required=["algorithm", *algorithm.required],
+        optional=["when", *algorithm.optional],
+    )
+    problems += found
+    if found:
+        return None
+    for key in algorithm.field_args:
+        if isinstance(args.get(key), str):
+            check_field(doc, (*here, key), args[key], columns, problems)
+    if "codelist" in args:
+        try:
+            standards.codelist(str(args["codelist"]))
+        except Exception as exc:  # SpecError from Standards; reported, not raised
+            problems.append(
+                doc.problem(
+                    (*here, "codelist"),
+                    getattr(exc, "message", str(exc)),
+                    getattr(exc, "hint", None),
+                )
+            )
+            return None
+    when = None
+    if "when" in item:
+        when = check_condition(doc, (*here, "when"), item["when"], columns, problems)
+    return Step(target, name, args, when)
+
+
+def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
+    if not isinstance(raw, list):
+        problems.append(doc.problem(("supplemental",), "expected a list of qualifiers"))
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        here = ("supplemental", i)
+        found = check_keys(
+            doc, here, item, required=["qnam", "qlabel", "field"], optional=SUPP_KEYS
+        )
+        problems += found
+        if found:
+            continue
+        qnam = str(item["qnam"])
+        if len(qnam) > 8 or not qnam.replace("_", "A").isalnum() or not qnam[0].isalpha():
+            problems.append(
+                doc.problem((*here, "qnam"), f"QNAM {qnam!r} must be 1-8 letters/digits")
+            )
+        if len(str(item["qlabel"])) > 40:
+            problems.append(doc.problem((*here, "qlabel"), "QLABEL is longer than 40 characters"))
+        check_field(doc, (*here, "field"), str(item["field"]), columns, problems)
+        when = None
+        if "when" in item:
+            when = check_condition(doc, (*here, "when"), item["when"], columns, problems)
+        out.append(
+            Supplemental(
+                qnam=qnam,
+                qlabel=str(item["qlabel"]),
+                field=str(item["field"]),
+                qorig=str(item.get("qorig", "CRF")),
+                qeval=item.get("qeval"),
+                when=when,
+            )
+        )
+    return out
+
+
+def _names(doc, keypath, raw, problems) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        problems.append(doc.problem(keypath, "expected a list of variable names"))
+        return []
+    return list(raw)

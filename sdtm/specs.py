@@ -1,0 +1,93 @@
+"""Load and check every SDTM spec of a study at once: ``study.yaml`` design keys and each
+``sdtm/*.yaml``, against SDTMIG 3.4, the CT and the forms and fields the source declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
+from cdisc.standards import Standards
+from cdisc.study import Study, _display
+from cdisc.yamlspec import SpecProblem, SpecProblems, did_you_mean, load_spec
+from sdtm.design import Design, check_design
+from sdtm.spec import DomainSpec, check_domain
+
+
+@dataclass(frozen=True)
+class StudySpecs:
+    """A study's checked SDTM specs: the design and one spec per domain, in file-name order."""
+
+    design: Design
+    domains: dict[str, DomainSpec]
+
+
+def declared_fields(export: RawExport) -> dict[str, set[str]]:
+    """Form -> field names the export declares, with decode twins and lineage columns."""
+    out = {}
+    for form, frame in export.forms.items():
+        names = {f.name for f in export.fields.get(form, [])} | set(frame.columns)
+        names |= {f"{f.name}{DECODE_SUFFIX}" for f in export.fields.get(form, []) if f.codelist}
+        out[form] = names | set(LINEAGE_COLUMNS)
+    return out
+
+
+def spec_files(study: Study) -> list[Path]:
+    """The study's domain spec files, sorted by name."""
+    return sorted((study.folder / "sdtm").glob("*.yaml"))
+
+
+def load_study_specs(
+    study: Study, standards: Standards, fields: dict[str, set[str]] | None = None
+) -> StudySpecs:
+    """Check every spec file; raise :class:`SpecProblems` listing all problems of all files."""
+    design, problems = check_design(study.document)
+    problems = list(problems)
+    if fields is not None:
+        problems += _ref_problems(study, design, fields)
+    domains: dict[str, DomainSpec] = {}
+    for path in spec_files(study):
+        try:
+            doc = load_spec(path, display=_display(path))
+        except SpecProblems as exc:
+            problems += exc.problems
+            continue
+        spec, found = check_domain(doc, standards, fields)
+        problems += found
+        if spec is None:
+            continue
+        if spec.domain in domains:
+            problems.append(
+                doc.problem(
+                    ("domain",),
+                    f"domain {spec.domain} is also mapped in {domains[spec.domain].path}",
+                )
+            )
+            continue
+        domains[spec.domain] = spec
+    if problems:
+        raise SpecProblems(problems)
+    return StudySpecs(design, domains)
+
+
+def _ref_problems(study: Study, design: Design, fields: dict[str, set[str]]) -> list[SpecProblem]:
+    doc, problems = study.document, []
+    for keypath, ref in design.refs():
+        if ref.form not in fields:
+            problems.append(
+                doc.problem(
+                    (*keypath, "form"),
+                    f"the source declares no form {ref.form!r}",
+                    did_you_mean(ref.form, fields),
+                )
+            )
+        elif ref.field not in fields[ref.form]:
+            problems.append(
+                doc.problem(
+                    (*keypath, "field"),
+                    f"form {ref.form!r} declares no field {ref.field!r}",
+                    did_you_mean(ref.field, fields[ref.form]),
+                )
+            )
+    return problems

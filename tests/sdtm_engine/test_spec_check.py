@@ -1,0 +1,101 @@
+"""cdisc check on a spec copy with planted mistakes, and hand-worked algorithm results."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+import mappings
+from cdisc.errors import SpecError
+from cdisc.standards import Standards
+from cdisc.study import load_study
+from sdtm.algorithms import Context, assign_ct, assign_datetime
+from sdtm.conditions import Condition
+from sdtm.design import Design
+from sdtm.engine import map_domain
+from sdtm.spec import DomainSpec, Source, Step
+from sdtm.specs import load_study_specs
+
+AE_BAD = """domain: AE
+sources:
+  - form: ae
+variables:
+  AETERM: {algorithm: assign_no_ct, field: AETERM}
+  AEDECOD: {algorithm: asign_no_ct, field: AETERM}
+  AESEV: {algorithm: assign_ct, field: AESEV_DECODE, codelist: AESEVX}
+  VSORRES: {algorithm: assign_no_ct, field: AETERM}
+  AESER: {algorithm: assign_ct, field: AESER_DECODE, codelist: NY, colour: red}
+"""
+
+
+def test_check_lists_every_planted_mistake_with_file_and_line(tmp_path):
+    study = tmp_path / "sail"
+    shutil.copytree(mappings.ROOT / "sail", study, ignore=shutil.ignore_patterns("raw"))
+    (study / "sdtm" / "ae.yaml").write_text(AE_BAD, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_study_specs(load_study(str(study)), Standards.load())
+    lines = str(caught.value).splitlines()
+    ae = [line for line in lines if "ae.yaml" in line]
+    assert any(":6 variables.AEDECOD.algorithm: unknown algorithm 'asign_no_ct'" in x for x in ae)
+    assert any(":7 variables.AESEV.codelist: unknown codelist 'AESEVX'" in x for x in ae)
+    assert any(":8 variables.VSORRES: VSORRES is not a AE variable" in x for x in ae)
+    assert any(":9 variables.AESER.colour: unknown key" in x for x in ae)
+    # AEDECOD's only step is unusable, so the Required variable is reported unmapped too.
+    assert any(":4 variables: Required variable AEDECOD is not mapped" in x for x in ae)
+    assert len(ae) == 5
+
+
+def test_assign_ct_maps_synonyms_and_reports_values_outside_the_codelist():
+    raw = pd.DataFrame({"SEX": ["Male", "female", "unknown-ish", None]})
+    out = assign_ct(raw, "SEX", "SEX", context=Context(Standards.load()))
+    assert out.values.tolist()[:3] == ["M", "F", "unknown-ish"]
+    assert pd.isna(out.values.iloc[3])
+    assert out.problems["row"].tolist() == [2]
+    assert out.problems["code"].tolist() == ["out-of-codelist"]
+
+
+def test_assign_datetime_reports_unusable_dates():
+    raw = pd.DataFrame({"D": ["2021-06-15", "32/13/2021"]})
+    out = assign_datetime(raw, "D", context=Context(Standards.load()))
+    assert out.values.iloc[0] == "2021-06-15"
+    assert pd.isna(out.values.iloc[1])
+    assert out.problems["row"].tolist() == [1]
+
+
+def test_condition_steps_fill_only_missing_and_filter_is_accounted():
+    raw = pd.DataFrame(
+        {
+            "_file": "f",
+            "_form": "ae",
+            "_record": ["1", "2", "3"],
+            "_subject": ["01", "01", "02"],
+            "_site": "S1",
+            "_event": "LOG",
+            "_repeat": None,
+            "AETERM": ["Headache", "Rash", None],
+            "ONGO": ["1", "0", "1"],
+        }
+    )
+    from cdisc.readers.base import RawExport
+
+    export = RawExport("odm", "x", {"ae": raw})
+    spec = DomainSpec(
+        domain="AE",
+        path="ae.yaml",
+        sources=(Source("ae", Condition("present", "AETERM", True)),),
+        steps=(
+            Step("AETERM", "assign_no_ct", {"field": "AETERM"}),
+            Step(
+                "AEENRTPT", "hardcode_no_ct", {"value": "ONGOING"}, Condition("equals", "ONGO", "1")
+            ),
+            Step("AEENRTPT", "hardcode_no_ct", {"value": "BEFORE"}),
+        ),
+    )
+    out = map_domain(spec, export, Context(Standards.load()), Design(), "ST")
+    assert out.data["USUBJID"].tolist() == ["ST-01", "ST-01"]
+    assert out.data["AEENRTPT"].tolist() == ["ONGOING", "BEFORE"]
+    dropped = out.accounting[~out.accounting["used"]]
+    assert dropped["record"].tolist() == ["3"]
+    assert dropped["reason"].iloc[0] == "filter: AETERM present"
