@@ -152,9 +152,13 @@ class Codelist:
     def __post_init__(self) -> None:
         by_text: dict[str, list[Term]] = {}
         for term in self.terms:
-            for text in {term.submission_value, *term.synonyms, term.nci_preferred_term}:
-                if text:
-                    by_text.setdefault(text.casefold(), []).append(term)
+            # One entry per term and folded text: "WHITE" and "White" name the same term once.
+            for text in {
+                t.casefold()
+                for t in (term.submission_value, *term.synonyms, term.nci_preferred_term)
+                if t
+            }:
+                by_text.setdefault(text, []).append(term)
         object.__setattr__(self, "_by_value", {t.submission_value: t for t in self.terms})
         object.__setattr__(self, "_by_text", {k: tuple(v) for k, v in by_text.items()})
 

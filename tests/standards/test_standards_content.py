@@ -331,3 +331,13 @@ def test_docstring_examples_hold():
     import cdisc.standards
 
     assert doctest.testmod(cdisc.standards).failed == 0
+
+
+def test_lookup_is_not_ambiguous_when_value_and_preferred_term_differ_only_in_case():
+    # RACE's term C41261 has submission value "WHITE" and NCI preferred term "White":
+    # the same term twice must not make the lookup ambiguous.
+    from cdisc.standards import Standards
+
+    race = Standards.load().codelist("RACE")
+    assert race.lookup("White").submission_value == "WHITE"
+    assert race.lookup("white").code == "C41261"
