@@ -129,6 +129,16 @@ class SdtmBuild:
     report_path: Path
     readback: list[str]
 
+    @property
+    def errors(self) -> int:
+        """Problems of severity ``error``: the build fails (exit 1) when there is one."""
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def warnings(self) -> int:
+        """Problems of severity ``warning``: reported, the build still succeeds."""
+        return int((self.issues["severity"] == "warning").sum())
+
     def render(self) -> str:
         """The raw summary followed by the SDTM part."""
         lines = [self.raw.render(), "SDTM datasets:"]
@@ -142,11 +152,12 @@ class SdtmBuild:
                 f"  {r.form:<10} {r.records:>7,} read  {r.used:>7,} used  {r.not_used:>7,} not used"
             )
         if len(self.issues):
-            counts = self.issues.groupby(["domain", "code"]).size()
             lines.append(
-                f"{len(self.issues):,} mapping problems (details in {self.report_path.name}):"
+                f"{self.errors:,} errors, {self.warnings:,} warnings "
+                f"(details in {self.report_path.name}):"
             )
-            lines += [f"  {d} {c}: {n:,}" for (d, c), n in counts.items()]
+            counts = self.issues.groupby(["severity", "domain", "code"]).size()
+            lines += [f"  {s:<7} {d} {c}: {n:,}" for (s, d, c), n in counts.items()]
         else:
             lines.append("no mapping problems")
         lines += [f"read-back: {m}" for m in self.readback]
@@ -165,6 +176,15 @@ def build_study(
     """Read the raw export and, when the study has SDTM specs, build every mapped domain.
 
     Returns the :class:`RawSummary` alone for a study without ``sdtm/*.yaml``.
+
+    Every mapping problem has a severity (``SdtmBuild.issues["severity"]``). Errors fail
+    the build (the CLI exits 1): a value that does not read back equal from the XPT
+    (XPTRB01-08), a character with no ASCII form (ASCII02), a Required variable left empty
+    (``required-empty``), a dataset the XPT writer refuses (``not-writable``). Everything
+    else (unparseable or partial dates, values outside a codelist, unit problems, duplicate
+    records, transliterated characters, ...) is a warning: counted on the console, listed
+    with file/form/record in ``build_report.json``, and the build succeeds (exit 0).
+    Datasets are written in both cases.
     """
     from cdisc.standards import Standards
     from sdtm.sdtmbuild import run_sdtm

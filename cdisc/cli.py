@@ -127,13 +127,20 @@ def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) ->
     With no STUDY it builds the bundled demo study (trial B, sail). It reads the raw
     export, reports forms, subjects and records per form, and, when the study has
     sdtm/*.yaml specs, writes every mapped SDTM domain as XPT with a build report and
-    lineage. Exit 1 when mapping problems were found.
+    lineage.
+
+    \b
+    Every mapping problem is an error or a warning (counts on the console, details with
+    file/form/record in build_report.json). Exit 1 only for errors: a value that does not
+    read back from the XPT, a character with no ASCII form, a Required variable left
+    empty, a value the XPT writer refuses. Warnings (dates, codelists, units, duplicates)
+    keep exit 0.
     """
     from cdisc.build import SdtmBuild, build_study
 
     report = build_study(study, raw=raw, out=out, dataset_json=dataset_json, progress=Progress())
     click.echo(report.render())
-    if isinstance(report, SdtmBuild) and (len(report.issues) or report.readback):
+    if isinstance(report, SdtmBuild) and report.errors:
         sys.exit(1)
 
 

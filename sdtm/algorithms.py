@@ -134,10 +134,11 @@ def assign_ct(
     problems = _problems(
         rows,
         code,
-        [
-            f"{field}: {v!r} is not a term of codelist {cl.submission_value} ({what})"
-            for v in text[bad]
-        ],
+        (
+            f"{field}: '"
+            + text[bad].astype(str)
+            + f"' is not a term of codelist {cl.submission_value} ({what})"
+        ).tolist(),
         text[bad].tolist(),
     )
     return Mapped(values, problems)
@@ -198,11 +199,13 @@ def assign_datetime(
     shown = dates.astype(TEXT)[has]
     if times is not None:
         shown = shown.fillna("") + " " + times.astype(TEXT)[has].fillna("")
-    level = ["error" if c in ERROR_CODES else "warning" for c in codes]
+    # The level sdtm.datetimes gives the problem, in the message; the build's severity of
+    # every date problem is "warning" (sdtm.sdtmbuild.ERROR_CODES).
+    level = np.where(codes.isin(ERROR_CODES), " (error)", " (warning)")
     problems = _problems(
         raw.index[has],
         codes.tolist(),
-        [f"{field}: {p} ({lv})" for p, lv in zip(parsed["problem"][has], level, strict=True)],
+        (f"{field}: " + parsed["problem"][has].astype(str) + level).tolist(),
         shown.tolist(),
     )
     return Mapped(parsed["dtc"].astype(TEXT), problems)
@@ -223,7 +226,7 @@ def assign_number(raw: pd.DataFrame, field: str, *, context: Context | None = No
     problems = _problems(
         raw.index[bad],
         "not-a-number",
-        [f"{field}: {v!r} is not a number; left missing" for v in text[bad]],
+        (f"{field}: '" + text[bad].astype(str) + "' is not a number; left missing").tolist(),
         text[bad].tolist(),
     )
     return Mapped(values.astype(TEXT), problems)

@@ -239,7 +239,7 @@ def subject_ids(raw: pd.DataFrame, studyid: str, design: Design) -> tuple[pd.Ser
     """
     subject = raw["_subject"].astype("string").str.strip()
     site_raw = raw["_site"].astype("string").str.strip().fillna("")
-    site = site_raw.map(lambda s: design.sites.get(s, s)).astype("string")
+    site = site_raw.map(design.sites).astype("string").fillna(site_raw)
 
     def fill(template: str) -> pd.Series:
         parts = template.replace("{studyid}", studyid)
@@ -272,8 +272,8 @@ def derive_visit(raw: pd.DataFrame, design: Design) -> pd.DataFrame:
     """
     by_event = {e: v for v in design.visits for e in v.events}
     event = raw["_event"].astype("string")
-    num = event.map(lambda e: by_event[e].visitnum if e in by_event else np.nan).astype(float)
-    name = event.map(lambda e: by_event[e].visit if e in by_event else None).astype("string")
+    num = event.map({e: v.visitnum for e, v in by_event.items()}).astype(float)
+    name = event.map({e: v.visit for e, v in by_event.items()}).astype("string")
     out = pd.DataFrame({"VISITNUM": num, "VISIT": name}, index=raw.index)
     unsched = event.isin(design.unscheduled).fillna(False).to_numpy(dtype=bool)
     if unsched.any():
@@ -283,16 +283,25 @@ def derive_visit(raw: pd.DataFrame, design: Design) -> pd.DataFrame:
             if "_dtc" in raw
             else pd.Series("", index=raw.index)
         )
-        order = order.assign(_when=when.fillna("9999"))
+        # One unscheduled visit is one date (or, undated, one raw record): the rows of one
+        # visit (the tests of a panel read wide-to-long) share its number.
+        record = "~" + raw["_record"].astype("string") if "_record" in raw else "~"
+        order = order.assign(_when=when.fillna(record).fillna("~"))
         order = order.sort_values(["USUBJID", "_when", "_pos"], kind="mergesort")
         previous = order.groupby("USUBJID", sort=False)["_num"].ffill().fillna(0)
         is_uns = pd.Series(unsched, index=raw.index).loc[order.index]
         block = (~is_uns).groupby(order["USUBJID"]).cumsum()
-        rank = is_uns.groupby([order["USUBJID"], block]).cumsum()
+        same = (
+            (order["USUBJID"] == order["USUBJID"].shift())
+            & (order["_when"] == order["_when"].shift())
+            & is_uns.shift(fill_value=False)
+        ).fillna(False)
+        starts = is_uns & ~same
+        rank = starts.groupby([order["USUBJID"], block]).cumsum()
         value = (previous + rank * 0.01).round(2)
         out.loc[order.index[is_uns.to_numpy()], "VISITNUM"] = value[is_uns.to_numpy()].to_numpy()
-        labels = out.loc[unsched, "VISITNUM"].map(lambda v: f"UNSCHEDULED {v:.2f}")
-        out.loc[unsched, "VISIT"] = labels.astype("string")
+        labels = np.char.add("UNSCHEDULED ", np.char.mod("%.2f", out.loc[unsched, "VISITNUM"]))
+        out.loc[unsched, "VISIT"] = pd.Series(labels, index=out.index[unsched], dtype="string")
     return out
 
 

@@ -114,7 +114,7 @@ def derive_dm(
         treated = (
             subject.isin(set(ex["USUBJID"]))
             if ex is not None and len(ex)
-            else subject.map(lambda s: False)
+            else pd.Series(False, index=out.index)
         )
         out["ACTARMCD"] = armcd.where(treated)
         out["ACTARM"] = out["ARM"].where(treated)

@@ -101,11 +101,14 @@ def map_domain(
         data, dropped = _long(spec, data, context)
         accounts.append(dropped)
     assigned: set[str] = set()
+    # Algorithms and conditions read the raw fields as collected, even when a raw field
+    # shares a target's name (SEX) and an earlier step has already replaced it in ``data``.
+    source = data.copy()
     for step in spec.steps:
         algorithm = ALGORITHMS[step.algorithm]
-        result = algorithm.function(data, **step.args, context=context)
+        result = algorithm.function(source, **step.args, context=context)
         values = result.values
-        fill = condition_mask(data, step.when) if step.when else np.ones(len(data), dtype=bool)
+        fill = condition_mask(source, step.when) if step.when else np.ones(len(data), dtype=bool)
         # A raw field may share the target's name (SEX): the first step replaces it.
         if step.target in assigned:
             fill &= data[step.target].isna().to_numpy(dtype=bool)
@@ -173,16 +176,21 @@ def _long(
         keep = (result.notna() | pd.Series(not_done, index=part.index)).to_numpy(dtype=bool)
         parts.append(part[keep])
     long = pd.concat(parts, ignore_index=True) if parts else data.iloc[:0]
-    used = set(
-        zip(long["_form"], long["_subject"].astype(str), long["_record"].astype(str), strict=True)
-    )
-    key = list(
-        zip(data["_form"], data["_subject"].astype(str), data["_record"].astype(str), strict=True)
-    )
-    has = np.array([k in used for k in key], dtype=bool)
+    has = _record_index(data).isin(_record_index(long))
     dropped = _account(d, data, has, "no result for any test and not marked not done")
     # records already accounted for as used by the filter: keep only those now unused
     return long, dropped[~has]
+
+
+def _record_index(frame: pd.DataFrame) -> pd.MultiIndex:
+    """(form, subject, record) of every row, to match rows across frames without a loop."""
+    return pd.MultiIndex.from_arrays(
+        [
+            frame["_form"].astype(str).to_numpy(),
+            frame["_subject"].astype(str).to_numpy(),
+            frame["_record"].astype(str).to_numpy(),
+        ]
+    )
 
 
 def _paired_test_codelist(context: Context, domain: str):
@@ -232,7 +240,7 @@ def derive_domain(
             target_units=targets,
             new_vars=(f"{d}STRESC", f"{d}STRESN", f"{d}STRESU"),
         )
-        issues.append(_unit_issues(d, found))
+        issues.append(_unit_issues(d, data, found))
     if ref is not None:
         days = [c for c in derivations.get("study_day") or [] if c in data]
         if days:
@@ -267,29 +275,71 @@ def derive_domain(
     return DomainFrame(d, data, _concat(issues, ISSUE_COLUMNS), frame.accounting)
 
 
-def _unit_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:
+def _unit_issues(domain: str, data: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """Unit findings, one per raw record concerned.
+
+    ``standardize_units`` reports a finding per (code, test, unit) with a record count; the
+    records are found again here: the test's rows with a result but no standard numeric
+    result (every finding but ``mixed-units`` leaves the result unconverted), narrowed to the
+    finding's unit when rows carry it as collected (``--ORRESU``, trimmed). ``mixed-units``
+    concerns every row of the test with a standard unit. A finding whose records cannot be
+    told apart this way is kept as one summary line without a record.
+    """
     if found.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    return pd.DataFrame(
-        {
-            "domain": domain,
-            "file": "",
-            "form": "",
-            "record": "",
-            "subject": "",
-            "variable": found["test"].astype(str).to_numpy(),
-            "code": found["code"].to_numpy(),
-            "message": (
-                found["message"].astype(str)
-                + " ["
-                + found["records"].astype(str)
-                + " records, e.g. "
-                + found["example"].astype(str)
-                + "]"
-            ).to_numpy(),
-            "value": found["unit"].astype(str).to_numpy(),
-        }
+    d = domain
+    test = data[f"{d}TESTCD"].astype("string")
+    has_result = data[f"{d}ORRES"].astype("string").str.strip().fillna("") != ""
+    unconverted = has_result & data[f"{d}STRESN"].isna() if f"{d}STRESN" in data else has_result
+    unit = data[f"{d}ORRESU"].astype("string").str.strip()
+    orres = data[f"{d}ORRES"].astype("string").str.strip()
+    # Text results (UNK, NA, .) are left unconverted by design, not by a unit problem.
+    trailing = orres.str.match(r"^[<>=]*\s*[+-]?\d[\d.,]*\s*[A-Za-z%\u00b0\u00b5/]").fillna(False)
+    numeric = orres.str.fullmatch(r"[<>=]*\s*[+-]?[\d.,]*\d[\d.,]*").fillna(False)
+    message = (
+        found["message"].astype(str)
+        + " ["
+        + found["records"].astype(str)
+        + " records, e.g. "
+        + found["example"].astype(str)
+        + "]"
     )
+    parts = []
+    for i, f in enumerate(found.itertuples(index=False)):  # one pass per finding, not record
+        if f.code == "mixed-units":
+            rows = (test == f.test) & data[f"{d}STRESU"].notna()
+        else:
+            shape = trailing if f.code == "unit-in-result" else numeric
+            rows = (test == f.test) & unconverted & shape
+            same_unit = rows & (unit == str(f.unit)).fillna(False)
+            if same_unit.any():
+                rows = same_unit
+        rows = rows.fillna(False).to_numpy(dtype=bool)
+        picked = data[rows]
+        if not len(picked):
+            picked = data.iloc[:0]
+        part = pd.DataFrame(
+            {
+                "domain": d,
+                "file": picked["_file"].astype(str).to_numpy(),
+                "form": picked["_form"].astype(str).to_numpy(),
+                "record": picked["_record"].astype(str).to_numpy(),
+                "subject": picked["_subject"].astype(str).to_numpy(),
+                "variable": str(f.test),
+                "code": f.code,
+                "message": message.iloc[i],
+                "value": (
+                    picked[f"{d}ORRES"].astype(str) + " " + picked[f"{d}ORRESU"].astype(str)
+                ).to_numpy(),
+            }
+        )
+        if not len(part):
+            part = pd.DataFrame(
+                [[d, "", "", "", "", str(f.test), f.code, message.iloc[i], str(f.unit)]],
+                columns=list(ISSUE_COLUMNS),
+            )
+        parts.append(part)
+    return _concat(parts, ISSUE_COLUMNS)
 
 
 def _baseline_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:

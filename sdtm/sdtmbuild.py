@@ -14,13 +14,17 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from cdisc.errors import UsageError
+from cdisc.errors import ConformanceError, UsageError
+from cdisc.metadata import DatasetDef
 from cdisc.standards import Standards
 from cdisc.writers import lengths, to_ascii, verify_xpt, write_dataset_json, write_xpt
+from cdisc.writers.findings import CODES as WRITER_CODES
 from sdtm.algorithms import Context
 from sdtm.dm import derive_dm
 from sdtm.engine import ACCOUNT_COLUMNS, ISSUE_COLUMNS, derive_domain, map_domain, supplemental
@@ -86,56 +90,29 @@ def run_sdtm(
     for i, (name, data) in enumerate(outputs):
         if progress:
             progress("write XPT", i, len(outputs))
-        data = data.reset_index(drop=True)
-        out = output_frame(data, name, standards)
-        out, ascii_found = to_ascii(out, name)
-        for row in ascii_found.itertuples(index=False):
-            lin = data.loc[row.record]
-            issues.append(
-                pd.DataFrame(
-                    [
-                        [
-                            name,
-                            lin["_file"],
-                            lin["_form"],
-                            str(lin["_record"]),
-                            lin.get("_subject", ""),
-                            row.variable,
-                            f"ascii-{row.kind}",
-                            f"{row.original!r} written as {row.value!r}",
-                            row.original,
-                        ]
-                    ],
-                    columns=ISSUE_COLUMNS,
-                )
-            )
-        ds = dataset_def(out, name, standards)
-        ds = ds.with_lengths(lengths(out, ds))
-        written = write_xpt(out, ds, folder, created=created)
-        readback += [f"{name}: {f.code} {f.message}" for f in verify_xpt(written.path, out, ds)]
-        if dataset_json:
-            write_dataset_json(
-                out, ds, folder, created=created, study_oid=studyid, metadata_version_oid="MDV.SDTM"
-            )
-        seq = next((c for c in out.columns if c.endswith("SEQ")), None)
-        lineage = pd.DataFrame(
-            {
-                "USUBJID": out["USUBJID"],
-                "SEQ": out[seq] if seq else None,
-                "file": data["_file"],
-                "form": data["_form"],
-                "subject": data["_subject"],
-                "record": data["_record"].astype(str),
-            }
+        written = _write_domain(
+            name, data.reset_index(drop=True), standards, folder, lineage_dir, created
         )
-        lineage.to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
-        rows.append({"dataset": name, "records": len(out), "path": str(written.path)})
+        issues.append(written.issues)
+        readback += written.readback
+        if written.path is not None:
+            if dataset_json:
+                write_dataset_json(
+                    written.frame,
+                    written.dataset,
+                    folder,
+                    created=created,
+                    study_oid=studyid,
+                    metadata_version_oid="MDV.SDTM",
+                )
+            rows.append({"dataset": name, "records": written.records, "path": str(written.path)})
     datasets = pd.DataFrame(rows, columns=["dataset", "records", "path"])
     issue_frame = (
         pd.concat([i for i in issues if len(i)], ignore_index=True)
         if any(len(i) for i in issues)
         else pd.DataFrame(columns=ISSUE_COLUMNS)
     )
+    issue_frame["severity"] = severity_of(issue_frame["code"])
     account = _accounting(
         export,
         finished,
@@ -150,6 +127,9 @@ def run_sdtm(
         "datasets": rows,
         "forms": account.to_dict(orient="records"),
         "not_used": _not_used(export, finished, accounts),
+        "policy": EXIT_POLICY,
+        "errors": int((issue_frame["severity"] == "error").sum()),
+        "warnings": int((issue_frame["severity"] == "warning").sum()),
         "problems": issue_frame.astype(str).to_dict(orient="records"),
         "readback": readback,
     }
@@ -157,59 +137,236 @@ def run_sdtm(
     return datasets, account, issue_frame, report_path, readback
 
 
-def _used_keys(finished) -> dict[str, set[tuple[str, str]]]:
-    used = {}
-    for name, frame in finished.items():
-        data = frame.data
-        used[name] = set(
-            zip(
-                data["_form"],
-                data["_subject"].astype(str),
-                data["_record"].astype(str),
-                strict=True,
+#: Problem codes that fail a build (exit 1); every other code is a warning. Writer codes
+#: (ASCII02, XPTRB01-08) keep the severity :mod:`cdisc.writers.findings` gives them.
+ERROR_CODES = frozenset(
+    {
+        "ascii-not-representable",
+        "required-empty",
+        "not-writable",
+        *(code for code, (severity, _) in WRITER_CODES.items() if severity == "error"),
+    }
+)
+
+#: The exit-code policy, as written into ``build_report.json``.
+EXIT_POLICY = (
+    "errors (a value that did not read back, a character with no ASCII form, a Required "
+    "variable left empty, a value the XPT writer refuses) fail the build (exit 1); warnings "
+    "(dates, codelists, units, duplicates, ...) are reported and the build succeeds (exit 0)"
+)
+
+
+def severity_of(codes: pd.Series) -> pd.Series:
+    """``"error"`` for a code in :data:`ERROR_CODES`, else ``"warning"``.
+
+    >>> severity_of(pd.Series(["required-empty", "ambiguous-day-month"])).tolist()
+    ['error', 'warning']
+    """
+    return pd.Series(
+        np.where(codes.isin(ERROR_CODES), "error", "warning"), index=codes.index, dtype=object
+    )
+
+
+@dataclass
+class _Written:
+    """One dataset written (``path`` None when the writer refused it) and what it found."""
+
+    frame: pd.DataFrame
+    dataset: DatasetDef | None
+    path: Path | None
+    records: int
+    issues: pd.DataFrame
+    readback: list[str]
+
+
+def _located(name: str, data: pd.DataFrame, rows: np.ndarray, **columns) -> pd.DataFrame:
+    """Issues for ``rows`` (positions in ``data``), located by their raw lineage."""
+    picked = data.iloc[rows]
+    frame = pd.DataFrame(
+        {
+            "domain": name,
+            "file": picked["_file"].astype(str).to_numpy(),
+            "form": picked["_form"].astype(str).to_numpy(),
+            "record": picked["_record"].astype(str).to_numpy(),
+            "subject": picked["_subject"].astype(str).to_numpy(),
+        }
+    )
+    for key, value in columns.items():
+        frame[key] = value
+    return frame.reindex(columns=list(ISSUE_COLUMNS))
+
+
+def _required_empty(name: str, data: pd.DataFrame, out: pd.DataFrame, standards) -> pd.DataFrame:
+    """An error per record whose Required variable is empty (the record is still written)."""
+    parts = []
+    for var in standards.sdtm_variables(name):
+        if var.core != "Req" or var.name not in out:
+            continue
+        empty = out[var.name].isna().to_numpy() | (out[var.name].astype("string") == "").fillna(
+            False
+        ).to_numpy(dtype=bool)
+        rows = np.flatnonzero(empty)
+        if len(rows):
+            parts.append(
+                _located(
+                    name,
+                    data,
+                    rows,
+                    variable=var.name,
+                    code="required-empty",
+                    message=f"Required variable {var.name} is empty",
+                    value="",
+                )
+            )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+def _write_domain(
+    name: str,
+    data: pd.DataFrame,
+    standards: Standards,
+    folder: Path,
+    lineage_dir: Path,
+    created: dt.datetime,
+) -> _Written:
+    """Write one dataset as XPT, read it back, write its lineage; problems as issues."""
+    out = output_frame(data, name, standards)
+    out, ascii_found = to_ascii(out, name)
+    rows = ascii_found["record"].to_numpy(dtype=int)
+    issues = [
+        _located(
+            name,
+            data,
+            rows,
+            variable=ascii_found["variable"].to_numpy(),
+            code=("ascii-" + ascii_found["kind"].astype(str)).to_numpy(),
+            message=(
+                ascii_found["original"].map(repr) + " written as " + ascii_found["value"].map(repr)
+            ).to_numpy(),
+            value=ascii_found["original"].astype(str).to_numpy(),
+        ),
+        _required_empty(name, data, out, standards),
+    ]
+    ds = dataset_def(out, name, standards)
+    try:
+        ds = ds.with_lengths(lengths(out, ds))
+        written = write_xpt(out, ds, folder, created=created)
+    except ConformanceError as exc:
+        refused = pd.DataFrame(
+            [[name, str(exc.path or ""), "", "", "", "", "not-writable", exc.message, ""]],
+            columns=list(ISSUE_COLUMNS),
+        )
+        issues.append(refused)
+        return _Written(out, None, None, 0, _concat(issues), [f"{name}: not written: {exc}"])
+    findings = verify_xpt(written.path, out, ds)
+    readback = [f"{name}: {f.code} {f.message}" for f in findings]
+    if findings:
+        issues.append(
+            pd.DataFrame(
+                {
+                    "domain": name,
+                    "file": str(written.path),
+                    "form": "",
+                    "record": [str(f.record) if f.record is not None else "" for f in findings],
+                    "subject": "",
+                    "variable": [f.variable for f in findings],
+                    "code": [f.code for f in findings],
+                    "message": [f.message for f in findings],
+                    "value": "",
+                }
             )
         )
-    return used
+    seq = next((c for c in out.columns if c.endswith("SEQ")), None)
+    lineage = pd.DataFrame(
+        {
+            "USUBJID": out["USUBJID"],
+            "SEQ": out[seq] if seq else None,
+            "file": data["_file"],
+            "form": data["_form"],
+            "subject": data["_subject"],
+            "record": data["_record"].astype(str),
+        }
+    )
+    lineage.to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
+    return _Written(out, ds, written.path, len(out), _concat(issues), readback)
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+_KEY = ["form", "subject", "record"]
+
+
+def _keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """The raw record key (form, subject, record) of every row of a lineage-carrying frame."""
+    return pd.DataFrame(
+        {
+            "form": frame["_form"].astype(str).to_numpy(),
+            "subject": frame["_subject"].astype(str).to_numpy(),
+            "record": frame["_record"].astype(str).to_numpy(),
+        }
+    )
+
+
+def _used(finished) -> pd.DataFrame:
+    """One row per (raw record, domain that used it)."""
+    parts = [_keys(frame.data).assign(domain=name) for name, frame in finished.items()]
+    if not parts:
+        return pd.DataFrame(columns=[*_KEY, "domain"])
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+def _raw_keys(export) -> pd.DataFrame:
+    parts = [_keys(raw) for _, raw in sorted(export.forms.items()) if len(raw)]
+    return (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_KEY)
+    ).drop_duplicates()
 
 
 def _accounting(export, finished, accounts: pd.DataFrame) -> pd.DataFrame:
     """Per form: raw records read, used by any domain (and by which), not used."""
-    used = _used_keys(finished)
-    rows = []
-    for form, raw in sorted(export.forms.items()):
-        keys = set(
-            zip(raw["_form"], raw["_subject"].astype(str), raw["_record"].astype(str), strict=True)
-        )
-        by = {d: len(keys & k) for d, k in used.items() if keys & k}
-        any_used = set().union(*(keys & k for k in used.values())) if used else set()
-        rows.append(
-            {
-                "form": form,
-                "records": len(raw),
-                "used": len(any_used),
-                "not_used": len(raw) - len(any_used),
-                "by_domain": by,
-            }
-        )
-    return pd.DataFrame(rows, columns=["form", "records", "used", "not_used", "by_domain"])
+    raw = _raw_keys(export)
+    used = raw.merge(_used(finished), on=_KEY, how="inner")
+    any_used = used.drop_duplicates(_KEY).groupby("form").size()
+    by_domain = used.groupby(["form", "domain"]).size()
+    forms = sorted(export.forms)
+    read = pd.Series({form: len(export.forms[form]) for form in forms}, dtype=int)
+    used_n = any_used.reindex(forms, fill_value=0).astype(int)
+    return pd.DataFrame(
+        {
+            "form": forms,
+            "records": read.to_numpy(),
+            "used": used_n.to_numpy(),
+            "not_used": (read - used_n).to_numpy(),
+            "by_domain": [
+                {d: int(n) for d, n in by_domain[form].items()} if form in by_domain else {}
+                for form in forms
+            ],
+        },
+        columns=["form", "records", "used", "not_used", "by_domain"],
+    )
 
 
 def _not_used(export, finished, accounts) -> list[dict]:
     """Every raw record no domain used, with the reason (a filter, no result, no spec reads it)."""
-    used = set().union(*_used_keys(finished).values()) if finished else set()
-    reasons: dict[tuple[str, str], str] = {}
-    for frame in accounts:
-        for r in frame[~frame["used"].astype(bool)].itertuples(index=False):
-            reasons.setdefault((r.form, r.subject, r.record), f"{r.domain}: {r.reason}")
-    out = []
-    for form, raw in sorted(export.forms.items()):
-        for subject, record in zip(
-            raw["_subject"].astype(str), raw["_record"].astype(str), strict=True
-        ):
-            if (form, subject, record) in used:
-                continue
-            reason = reasons.get(
-                (form, subject, record), "no SDTM spec of this build reads this form"
-            )
-            out.append({"form": form, "subject": subject, "record": record, "reason": reason})
-    return out
+    raw = _raw_keys(export)
+    used = _used(finished)[_KEY].drop_duplicates()
+    unused = raw.merge(used, on=_KEY, how="left", indicator=True)
+    unused = unused[unused["_merge"] == "left_only"][_KEY]
+    dropped = [a[~a["used"].astype(bool)] for a in accounts if len(a)]
+    if dropped:
+        why = pd.concat(dropped, ignore_index=True)
+        why = why.assign(
+            subject=why["subject"].astype(str),
+            record=why["record"].astype(str),
+            reason=why["domain"].astype(str) + ": " + why["reason"].astype(str),
+        )
+        # The first domain's reason wins, as each domain reports its own drop.
+        why = why.drop_duplicates(_KEY)[[*_KEY, "reason"]]
+        unused = unused.merge(why, on=_KEY, how="left")
+    else:
+        unused = unused.assign(reason=pd.NA)
+    unused["reason"] = unused["reason"].fillna("no SDTM spec of this build reads this form")
+    return unused.astype(str).to_dict(orient="records")

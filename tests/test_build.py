@@ -1,0 +1,225 @@
+"""End to end: build each bundled study and read every XPT back with two independent readers.
+
+The raw export is the bundled one when present, else a synthetic one generated into the
+test's temporary folder (``cdisc.synth.synthesize``, seed 1). Expected record counts are
+counted here from the raw files with ``xml.etree`` / the ``csv`` module, not taken from the
+build.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+from click.testing import CliRunner
+
+import mappings
+from cdisc.cli import main
+from cdisc.standards import Standards
+from cdisc.study import load_study
+from cdisc.synth import synthesize
+
+ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
+
+
+def _raw(study: str, tmp: Path) -> Path:
+    """The bundled raw export of ``study`` when present, else a synthetic one in ``tmp``."""
+    bundled = load_study(study).source.path
+    if bundled.exists():
+        return bundled
+    synthesize(study, tmp / "raw")
+    if study == "sail":
+        return tmp / "raw" / "sail_odm.xml"
+    return tmp / "raw"
+
+
+@pytest.fixture(scope="module", params=["sail", "pmsc-cli"])
+def built(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(request.param)
+    raw = _raw(request.param, tmp)
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["build", request.param, "--raw", str(raw), "--out", str(tmp / "out")]
+    )
+    folder = tmp / "out" / request.param
+    report = json.loads((folder / "build_report.json").read_text(encoding="utf-8"))
+    return request.param, raw, folder, result, report
+
+
+def _xpts(folder: Path) -> list[Path]:
+    return sorted((folder / "m5" / "datasets").rglob("*.xpt"))
+
+
+def test_build_writes_the_four_domains_and_exits_by_severity(built):
+    _, _, folder, result, written = built
+    names = {p.stem.upper() for p in _xpts(folder)}
+    assert {"DM", "AE", "EX", "VS"} <= names
+    errors = [p for p in written["problems"] if p["severity"] == "error"]
+    # Exit 1 exactly when an error-severity problem exists; warnings alone keep exit 0.
+    assert result.exit_code == (1 if errors else 0), result.output
+    assert errors == []
+    assert written["errors"] == 0
+    assert written["warnings"] == len(written["problems"])
+    assert {p["severity"] for p in written["problems"]} <= {"warning"}
+    assert f"{written['warnings']:,} warnings" in result.output
+
+
+def test_console_summary_lists_forms_subjects_and_records(built):
+    study, raw, _, result, _ = built
+    if study != "sail":
+        pytest.skip("ODM counting below")
+    root = ET.parse(raw).getroot()
+    subjects = {s.get("SubjectKey") for s in root.iter(f"{ODM}SubjectData")}
+    groups: dict[str, int] = {}
+    for form in root.iter(f"{ODM}FormData"):
+        oid = form.get("FormOID").lower()
+        groups[oid] = groups.get(oid, 0) + len(form.findall(f"{ODM}ItemGroupData"))
+    assert f"{len(subjects):,} subjects" in result.output
+    for form, count in groups.items():
+        line = next(x for x in result.output.splitlines() if x.split()[:1] == [form])
+        assert f"{count:,}" in line.split()[1:2], line
+
+
+def test_record_counts_match_the_raw_export(built):
+    study, raw, folder, _, _ = built
+    if study != "sail":
+        pytest.skip("ODM counting below")
+    root = ET.parse(raw).getroot()
+    dm_subjects = set()
+    ae_terms = 0
+    for subject in root.iter(f"{ODM}SubjectData"):
+        for group in subject.iter(f"{ODM}ItemGroupData"):
+            if group.get("ItemGroupOID") == "IG.DM":
+                dm_subjects.add(subject.get("SubjectKey"))
+            if group.get("ItemGroupOID") == "IG.AE":
+                term = [i.get("Value") for i in group if i.get("ItemOID") == "AE.AETERM"]
+                ae_terms += bool(term and term[0] and term[0].strip())
+    counts = {p.stem.upper(): pyreadstat.read_xport(p)[1].number_rows for p in _xpts(folder)}
+    assert counts["DM"] == len(dm_subjects)
+    assert counts["AE"] == ae_terms
+
+
+def test_pmsc_record_counts_match_the_redcap_csv(built):
+    study, raw, folder, _, _ = built
+    if study != "pmsc-cli":
+        pytest.skip("REDCap counting")
+    with (raw / "data.csv").open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    subjects = {r["record_id"] for r in rows}
+    ae = [r for r in rows if r["redcap_repeat_instrument"] == "ae" and r["aeterm"].strip()]
+    given = [r for r in rows if r["ecyn"].strip() == "1"]
+    counts = {p.stem.upper(): pyreadstat.read_xport(p)[1].number_rows for p in _xpts(folder)}
+    assert counts["DM"] == len(subjects)
+    assert counts["AE"] == len(ae)
+    assert counts["EX"] == len(given)
+
+
+def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas.read_sas gives Char as bytes and blank as b''; pyreadstat gives str ''."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: v.decode("ascii") if isinstance(v, bytes) else v)
+            out[col] = out[col].fillna("").astype(str).str.rstrip()
+    return out
+
+
+def test_every_xpt_reads_back_equal_with_both_readers(built):
+    _, _, folder, _, _ = built
+    standards = Standards.load()
+    files = _xpts(folder)
+    assert files
+    for path in files:
+        name = path.stem.upper()
+        by_stat, meta = pyreadstat.read_xport(path)
+        by_sas = pd.read_sas(path, format="xport", encoding=None)
+        # Types as each reader saw them: Char is 'string' / bytes, Num is 'double' / float.
+        sas_char = {c for c in by_sas.columns if by_sas[c].dtype == object}
+        by_stat, by_sas = _decoded(by_stat), _decoded(by_sas)
+        assert list(by_stat.columns) == list(by_sas.columns), name
+        assert len(by_stat) == len(by_sas) == meta.number_rows, name
+        lineage = folder / "lineage" / f"{name.lower()}.csv"
+        with lineage.open(newline="", encoding="utf-8") as handle:
+            assert sum(1 for _ in csv.DictReader(handle)) == len(by_stat), name
+        spec = {v.name: v for v in standards.sdtm_variables(name)}
+        for col in by_stat.columns:
+            left, right = by_stat[col], by_sas[col]
+            assert meta.column_names_to_labels[col] == spec[col].label, (name, col)
+            if spec[col].type == "Num":
+                assert meta.readstat_variable_types[col] == "double", (name, col)
+                assert col not in sas_char and right.dtype.kind == "f", (name, col)
+                assert np.allclose(
+                    left.to_numpy(float), right.to_numpy(float), equal_nan=True, rtol=0, atol=0
+                ), (name, col)
+            else:
+                assert meta.readstat_variable_types[col] == "string", (name, col)
+                assert col in sas_char or not len(by_sas), (name, col)
+                assert left.tolist() == right.tolist(), (name, col)
+        assert meta.table_name == name
+        assert meta.file_label == standards.sdtm_dataset(name).label
+
+
+def test_bundled_specs_check_clean():
+    for study in ("sail", "pmsc-cli"):
+        result = CliRunner().invoke(main, ["check", str(mappings.ROOT / study)])
+        assert result.exit_code == 0, result.output
+
+
+DM_SEX_NEVER_FILLED = """domain: DM
+sources:
+  - form: dm
+variables:
+  AGE: {algorithm: assign_number, field: AGE}
+  AGEU: {algorithm: hardcode_ct, value: YEARS, codelist: AGEU}
+  SEX:
+    algorithm: assign_ct
+    field: SEX_DECODE
+    codelist: SEX
+    when: {field: SEX_DECODE, equals: "no such value"}
+"""
+
+
+def test_a_required_variable_left_empty_fails_the_build(tmp_path):
+    # A copy of sail whose SEX step never fills (its condition matches no record): every
+    # DM record then has Required SEX empty, an error, so exit 1; the files are still written.
+    study = tmp_path / "sail"
+    shutil.copytree(mappings.ROOT / "sail", study, ignore=shutil.ignore_patterns("raw"))
+    (study / "sdtm" / "dm.yaml").write_text(DM_SEX_NEVER_FILLED, encoding="utf-8")
+    synthesize("sail", tmp_path / "raw", subjects=4)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["build", str(study), "--raw", str(tmp_path / "raw" / "sail_odm.xml"), "--out", str(out)],
+    )
+    assert result.exit_code == 1, result.output
+    assert "error   DM required-empty: 4" in result.output
+    report = json.loads((out / "sail" / "build_report.json").read_text(encoding="utf-8"))
+    assert report["errors"] == 4
+    assert (out / "sail" / "m5" / "datasets" / "sail" / "tabulations" / "sdtm" / "dm.xpt").exists()
+
+
+def test_unit_findings_name_the_raw_records_of_the_ground_truth(built):
+    # Every VS value with a unit typed into it (ground truth "embedded_unit" on the vs form)
+    # is reported as unit-in-result at its own subject and raw record, and nothing else is.
+    study, raw, _, _, report = built
+    folder = raw.parent if raw.is_file() else raw
+    truth = folder / "ground_truth" / "defects.csv"
+    if not truth.exists():
+        pytest.skip("no ground truth beside this raw export")
+    with truth.open(newline="", encoding="utf-8") as handle:
+        expected = {
+            (r["subject"], r["record"])
+            for r in csv.DictReader(handle)
+            if r["kind"] == "embedded_unit" and r["form"] == "vs"
+        }
+    found = {
+        (p["subject"], p["record"]) for p in report["problems"] if p["code"] == "unit-in-result"
+    }
+    assert found == expected, study
