@@ -1,0 +1,301 @@
+"""CDISC ODM 1.3.2 snapshot writer (one XML file, streamed chunk by chunk).
+
+Shape: ``ODM`` (FileType Snapshot, ODMVersion 1.3.2, CreationDateTime derived from the study
+calendar and the seed, never the clock) -> ``Study`` (GlobalVariables, MetaDataVersion with
+Protocol/StudyEventRef, StudyEventDef, FormDef, ItemGroupDef, ItemDef, CodeList) ->
+``AdminData`` (one Location per site) -> ``ClinicalData`` -> ``SubjectData`` (SubjectKey = the
+subject id people see) -> ``SiteRef`` -> ``StudyEventData`` (StudyEventRepeatKey only on the
+repeating UNSCHEDULED event) -> ``FormData`` -> ``ItemGroupData`` (ItemGroupRepeatKey on
+repeating forms) -> ``ItemData`` (Value = the coded value for coded items).
+
+Data types: every field that defect injection may fill with messy text is declared
+``DataType="text"`` (as many EDC builds declare free-entry fields); only never-messy numeric items
+keep ``integer``/``float``. The schema does not type-check ``ItemData/@Value``, so the file
+validates against ODM1-3-2.xsd either way. Multi-choice items (RACE) hold their codes joined by
+commas (``1,5``), as OpenClinica writes them.
+
+The document is built by string assembly from sorted record keys: opening and closing tags come
+from key changes between consecutive rows, and each chunk is written with one ``join``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc.synth import fmt
+from cdisc.synth.defects import EVENT_FIELD, values
+from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.sink import ExportWriter, Rendered
+from cdisc.synth.subjects import Cohort
+
+NS = "http://www.cdisc.org/ns/odm/v1.3"
+_CLOSE_ITEM = np.array(["", '"/>\n'], dtype=object)
+
+
+def _esc(text: str) -> str:
+    return str(fmt.xml_attr(np.array([text], dtype=object))[0])
+
+
+def _datatype(f: Field) -> str:
+    """ODM DataType: ``text`` for anything a site may type freely (and for codes and HH:MM
+    times); the type itself for never-messy dates and numbers."""
+    if f.messy or f.kind in ("text", "notes", "coded", "checkbox", "time"):
+        return "text"
+    return {"integer": "integer", "float": "float", "date": "date"}[f.kind]
+
+
+def _length(f: Field) -> int:
+    return {"notes": 2000, "text": 200, "date": 30, "time": 20}.get(f.kind, 40)
+
+
+def creation_datetime(design: Design, seed: int) -> str:
+    """Snapshot time: after the last possible visit of the study, varied by the seed."""
+    start = {"sail": "2027-03-01", "pmsc-cli": "2023-03-01"}[design.study]
+    day = np.datetime64(start, "D") + np.timedelta64(seed % 28, "D")
+    minute = 8 * 60 + (seed * 37) % 600
+    return f"{day}T{minute // 60:02d}:{minute % 60:02d}:00"
+
+
+def study_oid(design: Design) -> str:
+    """Study OID used in Study, ClinicalData and AdminData."""
+    return design.study.upper()
+
+
+def item_oid(form: Form, f: Field) -> str:
+    """ItemOID of a field: ``<FORMOID>.<NAME>``."""
+    return f"{form.oid}.{f.name}"
+
+
+def group_oid(form: Form) -> str:
+    """ItemGroupOID of the (single) item group of a form."""
+    return f"IG.{form.oid}"
+
+
+def metadata(design: Design, seed: int) -> str:
+    """Everything before the first SubjectData: root, Study metadata, AdminData."""
+    oid = study_oid(design)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<ODM xmlns="{NS}" FileOID="{oid}.SYNTH.SEED{seed}" FileType="Snapshot" '
+        f'Granularity="All" CreationDateTime="{creation_datetime(design, seed)}" '
+        f'ODMVersion="1.3.2" Originator="cdisc.synth" SourceSystem="cdisc.synth">',
+        f'<Study OID="{oid}">',
+        "<GlobalVariables>",
+        f"<StudyName>{_esc(design.study.upper())}</StudyName>",
+        f"<StudyDescription>{_esc(design.title)}</StudyDescription>",
+        f"<ProtocolName>{_esc(design.protocol)}</ProtocolName>",
+        "</GlobalVariables>",
+        '<MetaDataVersion OID="MDV.1" Name="Synthetic EDC build 1">',
+        "<Protocol>",
+    ]
+    for i, e in enumerate(design.events, 1):
+        mandatory = "Yes" if e.kind == "scheduled" else "No"
+        out.append(
+            f'<StudyEventRef StudyEventOID="{e.oid}" OrderNumber="{i}" Mandatory="{mandatory}"/>'
+        )
+    out.append("</Protocol>")
+    types = {
+        "scheduled": "Scheduled",
+        "unscheduled": "Unscheduled",
+        "eos": "Common",
+        "log": "Common",
+    }
+    for e in design.events:
+        rep = "Yes" if e.kind == "unscheduled" else "No"
+        out.append(
+            f'<StudyEventDef OID="{e.oid}" Name="{_esc(e.label)}" Repeating="{rep}" '
+            f'Type="{types[e.kind]}">'
+        )
+        out.extend(
+            f'<FormRef FormOID="{f}" OrderNumber="{i}" Mandatory="No"/>'
+            for i, f in enumerate(e.forms, 1)
+        )
+        out.append("</StudyEventDef>")
+    for form in design.forms:
+        out += [
+            f'<FormDef OID="{form.oid}" Name="{form.name}" Repeating="No">',
+            f'<Description><TranslatedText xml:lang="en">{_esc(form.title)}'
+            "</TranslatedText></Description>",
+            f'<ItemGroupRef ItemGroupOID="{group_oid(form)}" Mandatory="Yes"/>',
+            "</FormDef>",
+        ]
+    for form in design.forms:
+        rep = "Yes" if form.repeating else "No"
+        out.append(f'<ItemGroupDef OID="{group_oid(form)}" Name="{form.name}" Repeating="{rep}">')
+        out.extend(
+            f'<ItemRef ItemOID="{item_oid(form, f)}" OrderNumber="{i}" Mandatory="No"/>'
+            for i, f in enumerate(form.fields, 1)
+        )
+        out.append("</ItemGroupDef>")
+    for form in design.forms:
+        for f in form.fields:
+            out.append(
+                f'<ItemDef OID="{item_oid(form, f)}" Name="{f.name}" '
+                f'DataType="{_datatype(f)}" Length="{_length(f)}">'
+            )
+            out.append(
+                f'<Question><TranslatedText xml:lang="en">{_esc(f.label)}'
+                "</TranslatedText></Question>"
+            )
+            if f.codelist:
+                out.append(f'<CodeListRef CodeListOID="CL.{f.codelist}"/>')
+            out.append("</ItemDef>")
+    used = sorted(
+        {f.codelist for form in design.forms for f in form.fields if f.codelist},
+        key=list(design.codelists).index,
+    )
+    for name in used:
+        out.append(f'<CodeList OID="CL.{name}" Name="{name}" DataType="text">')
+        for code, decode in design.codelists[name]:
+            out.append(
+                f'<CodeListItem CodedValue="{_esc(code)}"><Decode><TranslatedText '
+                f'xml:lang="en">{_esc(decode)}</TranslatedText></Decode></CodeListItem>'
+            )
+        out.append("</CodeList>")
+    out += ["</MetaDataVersion>", "</Study>", "<AdminData>"]
+    for s in design.sites:
+        out += [
+            f'<Location OID="SITE{s.number}" Name="{_esc(s.name)}" LocationType="Site">',
+            f'<MetaDataVersionRef StudyOID="{oid}" MetaDataVersionOID="MDV.1" '
+            'EffectiveDate="2018-06-01"/>',
+            "</Location>",
+        ]
+    out += ["</AdminData>", f'<ClinicalData StudyOID="{oid}" MetaDataVersionOID="MDV.1">']
+    return "\n".join(out) + "\n"
+
+
+class OdmWriter(ExportWriter):
+    """One ODM file; lineage is the record's path of repeat keys."""
+
+    kind = "odm"
+
+    def __init__(self, design: Design, seed: int, clean: bool) -> None:
+        super().__init__(design, seed, clean)
+        self.name = f"{design.study}_odm.xml"
+        self.events = design.event_order
+        self.form_i = design.form_order
+
+    def open(self, folder: Path) -> None:
+        """Create the XML file and write the root, Study metadata and AdminData."""
+        super().open(folder)
+        self.start_file(self.name, metadata(self.design, self.seed))
+
+    def field_name(self, form: Form, name: str) -> str:
+        """Raw field as the ground truth names it: the ItemOID."""
+        return "StudyEventOID" if name == EVENT_FIELD else f"{form.oid}.{name}"
+
+    def file_of(self, form: Form) -> str:
+        """Every form lives in the one XML file."""
+        return self.name
+
+    def render(self, coh: Cohort, forms: dict[str, pd.DataFrame]) -> Rendered:
+        """The chunk's SubjectData elements and ``{form OID: Series(record path)}``."""
+        d = self.design
+        keys, parts, lineage = [], [], {}
+        for form in d.forms:
+            frame = forms[form.oid]
+            n = len(frame)
+            ev = values(frame, "_ev")
+            evrep = frame["_evrep"].to_numpy(np.int64)
+            pos = frame["_pos"].to_numpy(np.int64)
+            rep_ig = form.repeating
+            ev_key = np.where(evrep > 0, ev + "[" + fmt.integers(evrep) + "]", ev)
+            ig = group_oid(form) + ("[" + fmt.integers(pos) + "]" if rep_ig else "")
+            lineage[form.oid] = pd.Series(ev_key + f"/{form.oid}/" + ig, index=frame["_rid"])
+            opener = f'<ItemGroupData ItemGroupOID="{group_oid(form)}"'
+            if rep_ig:
+                opener = opener + ' ItemGroupRepeatKey="' + fmt.integers(pos) + '">\n'
+            else:
+                opener = np.full(n, opener + ">\n", dtype=object)
+            # Three pieces per item (opening, value, closing) so no string is concatenated per
+            # item: a missing item contributes three empty strings to the final join.
+            block = np.empty((n, 3 * len(form.fields) + 2), dtype=object)
+            block[:, 0] = opener
+            for j, f in enumerate(form.fields):
+                text, has = fmt.encode(frame[f.name].to_numpy(), fmt.xml_attr)
+                flag = has.astype(np.int64)
+                block[:, 1 + 3 * j] = np.array(
+                    ["", f'<ItemData ItemOID="{item_oid(form, f)}" Value="'], dtype=object
+                )[flag]
+                block[:, 2 + 3 * j] = text
+                block[:, 3 + 3 * j] = _CLOSE_ITEM[flag]
+            block[:, -1] = "</ItemGroupData>\n"
+            keys.append(
+                pd.DataFrame(
+                    {
+                        "sid": frame["_sid"].to_numpy(np.int64),
+                        "ev": pd.Series(ev, dtype=object).map(self.events).to_numpy(np.int64),
+                        "evrep": evrep,
+                        "form": self.form_i[form.oid],
+                        "pos": pos,
+                        "row": np.arange(n),
+                        "oid": form.oid,
+                        "evoid": ev,
+                    }
+                )
+            )
+            parts.append(block)
+        text = self._assemble(coh, pd.concat(keys, ignore_index=True), parts)
+        return Rendered({self.name: text}, {self.name: 0}, lineage)
+
+    def _assemble(self, coh: Cohort, k: pd.DataFrame, parts: list[np.ndarray]) -> str:
+        if not len(k):
+            return ""
+        order = np.lexsort((k["pos"], k["form"], k["evrep"], k["ev"], k["sid"]))
+        k = k.iloc[order].reset_index(drop=True)
+        sid, ev, rep, form = (k[c].to_numpy(np.int64) for c in ("sid", "ev", "evrep", "form"))
+        first = np.r_[True, np.zeros(len(k) - 1, dtype=bool)]
+        new_subj = first | np.r_[False, sid[1:] != sid[:-1]]
+        new_ev = new_subj | np.r_[False, (ev[1:] != ev[:-1]) | (rep[1:] != rep[:-1])]
+        new_form = new_ev | np.r_[False, form[1:] != form[:-1]]
+        s = coh.subjects
+        first_sid = int(s["sid"].iloc[0])
+        subj_open = (
+            '<SubjectData SubjectKey="'
+            + s["subjid"].to_numpy(object)
+            + '">\n<SiteRef LocationOID="SITE'
+            + s["site_no"].to_numpy(object)
+            + '"/>\n'
+        )
+        evoid = k["evoid"].to_numpy(object)
+        ev_open = np.where(
+            rep > 0,
+            '<StudyEventData StudyEventOID="'
+            + evoid
+            + '" StudyEventRepeatKey="'
+            + fmt.integers(rep)
+            + '">\n',
+            '<StudyEventData StudyEventOID="' + evoid + '">\n',
+        )
+        form_open = '<FormData FormOID="' + k["oid"].to_numpy(object) + '">\n'
+        prefix = np.full(len(k), "", dtype=object)
+        close_form = new_form & ~first
+        prefix[close_form] = "</FormData>\n"
+        close_ev = new_ev & ~first
+        prefix[close_ev] = prefix[close_ev] + "</StudyEventData>\n"
+        close_subj = new_subj & ~first
+        prefix[close_subj] = prefix[close_subj] + "</SubjectData>\n"
+        prefix[new_subj] = prefix[new_subj] + subj_open[sid[new_subj] - first_sid]
+        prefix[new_ev] = prefix[new_ev] + ev_open[new_ev]
+        prefix[new_form] = prefix[new_form] + form_open[new_form]
+        # Scatter every row's pieces into one flat array in document order, then join once.
+        widths = np.array([p.shape[1] for p in parts], dtype=np.int64)
+        w = widths[form] + 1
+        start = np.r_[0, np.cumsum(w)[:-1]]
+        flat = np.empty(int(w.sum()) + 1, dtype=object)
+        flat[start] = prefix
+        rows = k["row"].to_numpy(np.int64)
+        for fi, p in enumerate(parts):
+            at = form == fi
+            if at.any():
+                cols = start[at][:, None] + 1 + np.arange(p.shape[1])
+                flat[cols] = p[rows[at]]
+        flat[-1] = "</FormData>\n</StudyEventData>\n</SubjectData>\n"
+        return "".join(flat.tolist())
+
+    def finish(self) -> tuple[list[Path], list[dict]]:
+        """Close the document; return the files written and file-level defects (none)."""
+        return self.close_files({self.name: "</ClinicalData>\n</ODM>\n"}), []
