@@ -32,8 +32,10 @@ def main() -> None:
         if target.exists():
             shutil.rmtree(target)
         result = synthesize(study, target, fmt=fmt, seed=seed)
-        print(f"{study}: {len(result.files)} files, {result.subjects} subjects, "
-              f"{result.defects} defects -> {target.relative_to(REPO)}")
+        print(
+            f"{study}: {len(result.files)} files, {result.subjects} subjects, "
+            f"{result.defects} defects -> {target.relative_to(REPO)}"
+        )
 
 
 if __name__ == "__main__":
