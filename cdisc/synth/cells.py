@@ -197,7 +197,7 @@ def inject_values(inj: Injector) -> None:
         _targets(inj, lambda f: f.name in limits),
         lambda v, r, fo, f, g: mess.censored(v, limits[f.name].lloq, limits[f.name].uloq, g),
         lambda v, r, fo, f: (
-            (_numbers(v) < 1.5 * limits[f.name].lloq) | (_numbers(v) > 0.8 * limits[f.name].uloq)
+            (_numbers(v) < limits[f.name].lloq) | (_numbers(v) > limits[f.name].uloq)
         ),
     )
     cells(

@@ -234,12 +234,16 @@ def csv_field(values: np.ndarray, *, quote_all: bool, quote_space: bool = False)
 
 
 def encode(
-    values: np.ndarray, escape: Callable[[np.ndarray], np.ndarray] | None = None
+    values: np.ndarray,
+    escape: Callable[[np.ndarray], np.ndarray] | None = None,
+    *,
+    missing: str = "",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Text of each value (``""`` where missing) and the mask of present values.
+    """Text of each value (``missing`` where there is none) and the mask of present values.
 
-    Every distinct value is escaped once with ``escape`` (e.g. :func:`xml_attr`), so the cost
-    is one hash per value instead of one string operation per value and step. Example:
+    Every distinct value is turned into text once with ``escape`` (e.g. :func:`xml_attr`, or a
+    function that builds a whole XML element), so the cost is one hash per value instead of one
+    string operation per value and step. Example:
     ``encode(np.array(['a<b', None], dtype=object), xml_attr)`` ->
     ``(['a&lt;b', ''], [True, False])``.
     """
@@ -247,7 +251,7 @@ def encode(
     uniq = np.asarray(uniq, dtype=object)
     if escape is not None and len(uniq):
         uniq = np.asarray(escape(uniq), dtype=object)
-    table = np.append(uniq, np.array([""], dtype=object))
+    table = np.append(uniq, np.array([missing], dtype=object))
     return table[codes], codes >= 0
 
 

@@ -377,10 +377,11 @@ def multiline(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def censored(values: np.ndarray, lloq: float, uloq: float, rng: np.random.Generator) -> np.ndarray:
-    """``<LLOQ`` for results near the lower limit, ``>ULOQ`` for those near the upper one; a
-    quarter use the signs ``\u2264``/``\u2265`` as some lab systems print them."""
+    """``<LLOQ`` for results below the lower limit of quantification, ``>ULOQ`` for those above
+    the upper one (the clean export keeps the measured number). A quarter use the signs
+    less-than-or-equal and greater-than-or-equal instead, as some lab systems print them."""
     x = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy()
     fancy = rng.random(len(x)) < 0.25
     lo = np.where(fancy, "\u2264", "<") + fmt.fixed(np.array([lloq]), 1)[0]
     hi = np.where(fancy, "\u2265", ">") + fmt.fixed(np.array([uloq]), 0)[0]
-    return np.where(x < 1.5 * lloq, lo, hi).astype(object)
+    return np.where(x < lloq, lo, hi).astype(object)

@@ -32,7 +32,6 @@ from cdisc.synth.sink import ExportWriter, Rendered
 from cdisc.synth.subjects import Cohort
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
-_CLOSE_ITEM = np.array(["", '"/>\n'], dtype=object)
 
 
 def _esc(text: str) -> str:
@@ -210,18 +209,15 @@ class OdmWriter(ExportWriter):
                 opener = opener + ' ItemGroupRepeatKey="' + fmt.integers(pos) + '">\n'
             else:
                 opener = np.full(n, opener + ">\n", dtype=object)
-            # Three pieces per item (opening, value, closing) so no string is concatenated per
-            # item: a missing item contributes three empty strings to the final join.
-            block = np.empty((n, 3 * len(form.fields) + 2), dtype=object)
+            # One piece per item, built once per distinct value: a missing item is "".
+            block = np.empty((n, len(form.fields) + 2), dtype=object)
             block[:, 0] = opener
-            for j, f in enumerate(form.fields):
-                text, has = fmt.encode(frame[f.name].to_numpy(), fmt.xml_attr)
-                flag = has.astype(np.int64)
-                block[:, 1 + 3 * j] = np.array(
-                    ["", f'<ItemData ItemOID="{item_oid(form, f)}" Value="'], dtype=object
-                )[flag]
-                block[:, 2 + 3 * j] = text
-                block[:, 3 + 3 * j] = _CLOSE_ITEM[flag]
+            for j, f in enumerate(form.fields, 1):
+                head = f'<ItemData ItemOID="{item_oid(form, f)}" Value="'
+                block[:, j], _ = fmt.encode(
+                    frame[f.name].to_numpy(),
+                    lambda u, head=head: head + fmt.xml_attr(u) + '"/>\n',
+                )
             block[:, -1] = "</ItemGroupData>\n"
             keys.append(
                 pd.DataFrame(

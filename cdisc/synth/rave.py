@@ -135,29 +135,31 @@ def _date_twins(text: str) -> tuple[str, str, str, str, str]:
     return (full, imputed, *parts)  # type: ignore[return-value]
 
 
-def _twins(kind: str, v: np.ndarray, decodes: dict[str, str]) -> list[np.ndarray]:
-    """Columns of one field (X first) from its typed values (``None`` = blank), ready for a
-    quoted CSV field (embedded quotes doubled). Work is done once per distinct value."""
+def _twins(kind: str, v: np.ndarray, decodes: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """One field's columns (X and its twins) as one CSV text per record, ``X","X_RAW",...``
+    with embedded quotes doubled, plus the field's ``X`` (for dates: ISO or blank).
+
+    Each distinct typed value is turned into text once. Blank (``None``) values give blank
+    columns."""
     codes, found = pd.factorize(np.asarray(v, dtype=object))
     uniq = [str(u) for u in found] + [""]  # code -1 (blank) picks the last entry
-
-    def column(per_value: list[str]) -> np.ndarray:
-        return np.array(per_value, dtype=object)[codes]
-
-    raw = column([u.replace('"', '""') for u in uniq])
+    raw = [u.replace('"', '""') for u in uniq]
     if kind == "date":
-        table = [_date_twins(u) for u in uniq]
-        full, imputed, yy, mm, dd = (column([t[i] for t in table]) for i in range(5))
-        return [full, raw, imputed, yy, mm, dd]
-    if kind == "number":
-        return [
-            column([(u if "." in u else u + ".0") if _NUMBER.fullmatch(u) else "" for u in uniq]),
-            raw,
+        twins = [_date_twins(u) for u in uniq]
+        first = [t[0] for t in twins]
+        text = [
+            f'{t[0]}","{r}","{t[1]}","{t[2]}","{t[3]}","{t[4]}'
+            for t, r in zip(twins, raw, strict=True)
         ]
-    if kind == "coded":
-        decoded = [", ".join(decodes.get(c, c) for c in u.split(",")) if u else "" for u in uniq]
-        return [column([x.replace('"', '""') for x in decoded]), raw]
-    return [raw]
+    elif kind == "number":
+        first = [(u if "." in u else u + ".0") if _NUMBER.fullmatch(u) else "" for u in uniq]
+        text = [f'{x}","{r}' for x, r in zip(first, raw, strict=True)]
+    elif kind == "coded":
+        first = [", ".join(decodes.get(c, c) for c in u.split(",")) if u else "" for u in uniq]
+        text = [f'{x.replace(chr(34), chr(34) * 2)}","{r}' for x, r in zip(first, raw, strict=True)]
+    else:
+        first, text = uniq, raw
+    return np.array(text, dtype=object)[codes], np.array(first, dtype=object)[codes]
 
 
 def _kind(f: Field) -> str:
@@ -231,17 +233,17 @@ class RaveWriter(ExportWriter):
         evrep = frame["_evrep"].to_numpy(np.int64)
         pos = frame["_pos"].to_numpy(np.int64)
         rid = frame["_rid"].to_numpy(np.int64)
-        per_event = [
-            (e.label, "" if e.day is None else str(e.day), f"{i + 1}.0", str(5000 + i))
-            for i, e in enumerate(d.events)
-        ]
-        labels, target, seq, folder_id = (
-            np.array([p[k] for p in per_event], dtype=object)[ev_i] for k in range(4)
-        )
-        site = s["site"].to_numpy()[si]
-        per_site = np.array(
-            [[str(300 + i), str(120 + i), x.name] for i, x in enumerate(d.sites)], dtype=object
-        )
+        # Columns that depend only on the subject, the event or nothing are joined once into
+        # one CSV text each (fewer pieces per row to assemble).
+        subject_block = self._subject_blocks(s)[si]
+        event_block = np.array(
+            [
+                f'{5000 + i}","{e.oid}","{e.label}","{i + 1}.0","{"" if e.day is None else e.day}'
+                for i, e in enumerate(d.events)
+            ],
+            dtype=object,
+        )[ev_i]
+        labels = np.array([e.label for e in d.events], dtype=object)[ev_i]
         instance = 700_000 + (sid * 20 + ev_i) * 4 + evrep
         page = fmt.integers(instance * 32 + d.form_order[form.oid])
         # Entry timestamps: a few days after the record's own date (or Day 1), on the quarter
@@ -254,35 +256,19 @@ class RaveWriter(ExportWriter):
         clock = _CLOCK[(sid * 37 + rid * 11) % len(_CLOCK)]
         created = fmt.iso_dates(base + lag * np.timedelta64(1, "D")) + clock
         updated = fmt.iso_dates(base + (lag + (rid % 5)) * np.timedelta64(1, "D")) + clock
-        pid, project, study = self.project
         name = labels.copy()
         rep = evrep > 0
         if rep.any():
             name[rep] = labels[rep] + " (" + fmt.integers(evrep[rep]) + ")"
         return [
-            pid,
-            project,
-            study,
-            "PROD",
-            self._subject_ids(s)[si],
-            per_site[site, 0],
-            s["subjid"].to_numpy(object)[si],
-            per_site[site, 1],
-            per_site[site, 2],
-            s["site_no"].to_numpy(object)[si],
-            "World",
+            '","'.join(self.project) + '","PROD',
+            subject_block,
             fmt.integers(instance),
             name,
             fmt.integers(evrep),
-            folder_id,
-            ev,
-            labels,
-            seq,
-            target,
+            event_block,
             page,
-            form.title,
-            "0",
-            "",
+            f'{form.title}","0","',
             page + fmt.zpad(pos, 3),
             fmt.integers(pos),
             "1",
@@ -291,10 +277,18 @@ class RaveWriter(ExportWriter):
             updated,
         ]
 
-    @staticmethod
-    def _subject_ids(subjects: pd.DataFrame) -> np.ndarray:
-        """Rave's internal subject id (``subjectId``) of each subject of the chunk."""
-        return fmt.integers(50_000 + subjects["sid"].to_numpy(np.int64))
+    def _subject_blocks(self, subjects: pd.DataFrame) -> np.ndarray:
+        """``subjectId","StudySiteId","Subject","siteid","Site","SiteNumber","SiteGroup`` of
+        each subject of the chunk (Rave's internal ids are derived from the subject index)."""
+        sites = self.design.sites
+        site = subjects["site"].to_numpy()
+        per_site = np.array([f'{300 + i}","' for i in range(len(sites))], dtype=object)[site]
+        where = np.array(
+            [f'","{120 + i}","{x.name}","{x.number}","World' for i, x in enumerate(sites)],
+            dtype=object,
+        )[site]
+        ids = fmt.integers(50_000 + subjects["sid"].to_numpy(np.int64))
+        return ids + '","' + per_site + subjects["subjid"].to_numpy(object) + where
 
     def render(self, coh: Cohort, forms: dict[str, pd.DataFrame]) -> Rendered:
         """Every form file's rows of the chunk and each record's row number in the chunk."""
@@ -313,12 +307,12 @@ class RaveWriter(ExportWriter):
             date_x = np.full(n, "", dtype=object)
             for f in form.fields:
                 decodes = self.design.decode(f.codelist) if f.codelist else {}
-                twins = _twins(_kind(f), frame[f.name].to_numpy(), decodes)
+                text, first = _twins(_kind(f), frame[f.name].to_numpy(), decodes)
                 # Entry timestamps follow the record's own date (not a birth date).
                 own = form.date_field is None and f.kind == "date" and not f.identifier
                 if f.name == form.date_field or (own and not date_x.any()):
-                    date_x = twins[0]
-                cols.extend(twins)
+                    date_x = first
+                cols.append(text)
             name = self.file_of(form)
             out.lineage[form.oid] = pd.Series(np.arange(1, n + 1), index=frame["_rid"].to_numpy())
             out.rows[name] = n
@@ -326,6 +320,7 @@ class RaveWriter(ExportWriter):
                 out.texts[name] = ""
                 continue
             # System values never hold a quote; typed values had theirs doubled by _twins.
+            # Each piece is one or more columns; pieces are separated by '","'.
             system = self._system(coh, form, frame, date_x)
             every = [np.broadcast_to(np.asarray(c, dtype=object), (n,)) for c in system] + cols
             grid = np.empty((n, 2 * len(every) + 1), dtype=object)

@@ -326,8 +326,8 @@ class RedcapWriter(ExportWriter):
                     )
                     seg = seg + "," + bits[keys]
                 continue
-            text, _ = fmt.encode(v, _quote)
-            seg = seg + ("," + text)
+            text, _ = fmt.encode(v, lambda u: "," + _quote(u), missing=",")
+            seg = seg + text
         # Form status 2 (Complete) for most records, some Unverified (1) or Incomplete (0).
         sid = frame["_sid"].to_numpy(np.int64)
         mark = (

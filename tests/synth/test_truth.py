@@ -180,3 +180,57 @@ def test_subject_truth_columns(export, rb):
         if r["death_date"]:
             assert r["last_known_alive_date"] == r["death_date"] == r["disposition_date"]
             assert r["disposition"] == "Death"
+
+
+def _same_day(text: str, iso: str) -> bool:
+    """Whether ``text`` (in one of the formats sites use) denotes the ISO date ``iso``."""
+    import datetime as dt
+
+    day = dt.date.fromisoformat(iso)
+    for pattern in (
+        "%d-%b-%Y",
+        "%d/%m/%Y",
+        "%m/%d/%Y",
+        "%d-%b-%y",
+        "%Y %b %d",
+        "%d-%b-%Y %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S.%f",
+        "%d %b %Y",
+    ):
+        try:
+            if dt.datetime.strptime(text, pattern).date() == day:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+@pytest.mark.parametrize(("study", "fmt"), [("sail", "odm"), ("pmsc-cli", "redcap")])
+def test_defect_values_mean_what_their_kind_says(export, rb, study, fmt):
+    """The recorded messy value relates to the clean one as the kind describes."""
+    rows = rb.read_dicts(export(study, fmt).out / "ground_truth" / "defects.csv")
+    checks = {
+        "decimal_comma": lambda v, c: v == c.replace(".", ","),
+        "padded_text": lambda v, c: v.strip() == c and v != c,
+        "case_variant": lambda v, c: v.lower() == c.lower(),
+        "embedded_unit": lambda v, c: v.startswith(c) and len(v.strip()) > len(c),
+        "laterality_swap": lambda v, c: {v, c} == {"1", "2"},
+        "partial_date": lambda v, c: c[:4] in v and not _same_day(v, c),
+        "date_format": _same_day,
+        "vas_0_10": lambda v, c: abs(float(v) * 10 - float(c)) <= 5,
+        "time_format": lambda v, c: (
+            v.replace(".", ":").lstrip("0")[:4] in c.lstrip("0") or v.startswith(c)
+        ),
+        "censored_value": lambda v, c: (
+            (float(c) < float(v[1:])) if v[0] in "<\u2264" else (float(c) > float(v[1:]))
+        ),
+        "whitespace_only": lambda v, c: v == " ",
+        "missing_value": lambda v, c: v == "" and c != "",
+    }
+    seen = set()
+    for row in rows:
+        check = checks.get(row["kind"])
+        if check is not None:
+            assert check(row["value"], row["clean"]), row
+            seen.add(row["kind"])
+    assert seen == set(checks)
