@@ -10,6 +10,8 @@ Value level: ``partial_date``, ``date_format``, ``time_format``, ``unit_variant`
 ``vas_0_10``, ``censored_value``, ``sentinel``, ``whitespace_only``, ``padded_text``,
 ``case_variant``, ``misspelling``, ``non_ascii``, ``laterality_swap``,
 ``amputation_level_text``, ``code_decode_clash``, ``missing_value``, ``multiline_text``.
+Value history (:mod:`cdisc.synth.revisions`): ``audit_update``, ``checkbox_blank`` (REDCap only;
+the same blank item is a ``missing_value`` in ODM and Rave).
 File level (added by the writers): ``file_bom``, ``file_crlf``.
 
 Injection works on the canonical form frames of one chunk, identically for every export format,
@@ -59,6 +61,8 @@ KINDS: dict[str, str] = {
     "code_decode_clash": "a coded item holding its decode or another code ('Male', 'M')",
     "missing_value": "an item left blank (REDCap checkboxes then export all 0)",
     "multiline_text": "free text with an embedded line break and commas",
+    "audit_update": "a date corrected after first entry (ODM AuditRecord; old value in detail)",
+    "checkbox_blank": "an unanswered REDCap checkbox exported all blank instead of all 0",
     "file_bom": "the file starts with a UTF-8 byte-order mark",
     "file_crlf": "the file uses CRLF line endings",
 }
@@ -94,6 +98,8 @@ RATES: dict[str, float] = {
     "code_decode_clash": 0.01,
     "missing_value": 0.01,
     "multiline_text": 0.2,
+    "audit_update": 0.003,
+    "checkbox_blank": 0.02,
 }
 
 #: Items that identify a record rather than report a result: kept when a record is not done.
@@ -243,6 +249,7 @@ def inject(
     """
     from cdisc.synth import structure
     from cdisc.synth.cells import inject_values
+    from cdisc.synth.revisions import audit_updates, checkbox_blanks
 
     inj = Injector(design, coh, forms, seed, chunk)
     structure.missing_visits(inj)
@@ -253,4 +260,6 @@ def inject(
     structure.label_swaps(inj)
     structure.not_done(inj)
     inject_values(inj)
+    checkbox_blanks(inj)
+    audit_updates(inj)
     return inj.result()

@@ -28,6 +28,7 @@ import pandas as pd
 from cdisc.synth import fmt
 from cdisc.synth.defects import EVENT_FIELD, values
 from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.revisions import AUDIT_COLUMNS, audit_reason, audit_user
 from cdisc.synth.sink import ExportWriter, Rendered
 from cdisc.synth.subjects import Cohort
 
@@ -155,6 +156,15 @@ def metadata(design: Design, seed: int) -> str:
             )
         out.append("</CodeList>")
     out += ["</MetaDataVersion>", "</Study>", "<AdminData>"]
+    # One data-entry user per site: the UserRef of audit records (AuditRecord on ItemData).
+    for s in design.sites:
+        user = audit_user(np.array([s.number], dtype=object))[0]
+        out += [
+            f'<User OID="{user}" UserType="Other">',
+            f"<LoginName>{_esc(user.lower())}</LoginName>",
+            f'<LocationRef LocationOID="SITE{s.number}"/>',
+            "</User>",
+        ]
     for s in design.sites:
         out += [
             f'<Location OID="SITE{s.number}" Name="{_esc(s.name)}" LocationType="Site">',
@@ -218,6 +228,8 @@ class OdmWriter(ExportWriter):
                     frame[f.name].to_numpy(),
                     lambda u, head=head: head + fmt.xml_attr(u) + '"/>\n',
                 )
+                if AUDIT_COLUMNS[0] in frame:
+                    self._audit(coh, frame, f, head, block[:, j])
             block[:, -1] = "</ItemGroupData>\n"
             keys.append(
                 pd.DataFrame(
@@ -236,6 +248,37 @@ class OdmWriter(ExportWriter):
             parts.append(block)
         text = self._assemble(coh, pd.concat(keys, ignore_index=True), parts)
         return Rendered({self.name: text}, {self.name: 0}, lineage)
+
+    def _audit(
+        self, coh: Cohort, frame: pd.DataFrame, f: Field, head: str, column: np.ndarray
+    ) -> None:
+        """Give the items corrected after entry (``audit_update``) an AuditRecord, in place.
+
+        The ReasonForChange text names the first-entered value, so it stays recoverable."""
+        at = np.flatnonzero(
+            (values(frame, AUDIT_COLUMNS[0]) == f.name) & pd.notna(frame[f.name]).to_numpy()
+        )
+        if not len(at):
+            return
+        s = coh.subjects
+        sid = frame["_sid"].to_numpy(np.int64)[at]
+        site_no = s["site_no"].to_numpy(object)[sid - int(s["sid"].iloc[0])]
+        old = values(frame, AUDIT_COLUMNS[1])[at]
+        when = values(frame, AUDIT_COLUMNS[2])[at]
+        reason = values(frame, AUDIT_COLUMNS[3])[at]
+        column[at] = (
+            head
+            + fmt.xml_attr(values(frame, f.name)[at])
+            + '">\n<AuditRecord>\n<UserRef UserOID="'
+            + audit_user(site_no)
+            + '"/>\n<LocationRef LocationOID="SITE'
+            + site_no
+            + '"/>\n<DateTimeStamp>'
+            + when
+            + "</DateTimeStamp>\n<ReasonForChange>"
+            + fmt.xml_attr(audit_reason(reason, old))
+            + "</ReasonForChange>\n</AuditRecord>\n</ItemData>\n"
+        )
 
     def _assemble(self, coh: Cohort, k: pd.DataFrame, parts: list[np.ndarray]) -> str:
         if not len(k):

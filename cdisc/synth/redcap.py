@@ -36,6 +36,7 @@ import pandas as pd
 from cdisc.synth import fmt
 from cdisc.synth.defects import EVENT_FIELD, values
 from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.revisions import CB_BLANK
 from cdisc.synth.sink import ExportWriter, Rendered, file_defect
 from cdisc.synth.subjects import Cohort
 
@@ -320,11 +321,13 @@ class RedcapWriter(ExportWriter):
             if f.kind == "checkbox":
                 codes = [c for c, _ in self.design.codelists[f.codelist]]
                 keys, uniq = pd.factorize(np.where(pd.isna(v), "", v).astype(object))
+                # An unanswered checkbox marked checkbox_blank exports all blank, not all 0.
+                blank = frame[CB_BLANK].to_numpy(bool) if CB_BLANK in frame else np.zeros(n, bool)
                 for c in codes:
                     bits = np.array(
                         ["1" if c in str(u).split(",") else "0" for u in uniq], dtype=object
                     )
-                    seg = seg + "," + bits[keys]
+                    seg = seg + "," + np.where(blank, "", bits[keys])
                 continue
             text, _ = fmt.encode(v, lambda u: "," + _quote(u), missing=",")
             seg = seg + text

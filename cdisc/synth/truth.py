@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.synth import fmt
-from cdisc.synth.defects import EVENT_FIELD
+from cdisc.synth.defects import EVENT_FIELD, KINDS
 from cdisc.synth.design import Design
 from cdisc.synth.sink import ExportWriter
 from cdisc.synth.subjects import Cohort, day_to_date
@@ -201,13 +201,19 @@ def defect_rows(
         for name in pd.unique(field[at]):
             if name:
                 raw_field[at & (field == name)] = writer.field_name(form, name)
+    kind = defects["kind"].to_numpy(object).copy()
+    if writer.kind != "redcap":
+        # Only REDCap tells an unanswered checkbox from a blank item; elsewhere it is one.
+        blank_box = kind == "checkbox_blank"
+        kind[blank_box] = "missing_value"
+        detail[blank_box] = KINDS["missing_value"]
     ev = field == EVENT_FIELD
     if ev.any():
         value[ev] = writer.event_value(s, sid[ev], value[ev])
         clean[ev] = writer.event_value(s, sid[ev], clean[ev])
     return pd.DataFrame(
         {
-            "kind": defects["kind"].to_numpy(object),
+            "kind": kind,
             "subject": s["subjid"].to_numpy(object)[sid - first],
             "form": form_name,
             "field": raw_field,
