@@ -12,6 +12,10 @@ Value level: ``partial_date``, ``date_format``, ``time_format``, ``unit_variant`
 ``amputation_level_text``, ``code_decode_clash``, ``missing_value``, ``multiline_text``.
 Value history (:mod:`cdisc.synth.revisions`): ``audit_update``, ``checkbox_blank`` (REDCap only;
 the same blank item is a ``missing_value`` in ODM and Rave).
+Identifiers (:mod:`cdisc.synth.identity`): ``subject_id_variant``, ``site_renumbered`` (ODM and
+Rave only: REDCap names sites by data access group).
+CRF versions (:mod:`cdisc.synth.versions`): ``crf_version_change`` (every record after the
+version date, not drawn at random).
 File level (added by the writers): ``file_bom``, ``file_crlf``.
 
 Injection works on the canonical form frames of one chunk, identically for every export format,
@@ -63,6 +67,9 @@ KINDS: dict[str, str] = {
     "multiline_text": "free text with an embedded line break and commas",
     "audit_update": "a date corrected after first entry (ODM AuditRecord; old value in detail)",
     "checkbox_blank": "an unanswered REDCap checkbox exported all blank instead of all 0",
+    "subject_id_variant": "a subject's records of one form under another id format ('3-1')",
+    "site_renumbered": "a subject's later records under the site number without its zero (3)",
+    "crf_version_change": "a field in its CRF v2 format after the version date ('150 m')",
     "file_bom": "the file starts with a UTF-8 byte-order mark",
     "file_crlf": "the file uses CRLF line endings",
 }
@@ -100,6 +107,8 @@ RATES: dict[str, float] = {
     "multiline_text": 0.2,
     "audit_update": 0.003,
     "checkbox_blank": 0.02,
+    "subject_id_variant": 0.04,
+    "site_renumbered": 0.03,
 }
 
 #: Items that identify a record rather than report a result: kept when a record is not done.
@@ -108,6 +117,10 @@ KEEP_WHEN_NOT_DONE = ("VSTPT", "ABILAT", "WTREASND")
 DEFECT_COLUMNS = ("kind", "sid", "form", "field", "rid", "orig_rid", "value", "clean", "detail")
 #: ``field`` value used for defects on the event (visit) a record is filed under.
 EVENT_FIELD = "<event>"
+#: ``field`` value used for defects on the subject id a record is filed under.
+SUBJECT_FIELD = "<subject>"
+#: ``field`` value used for defects on the site number a record is filed under.
+SITE_FIELD = "<site>"
 
 
 def values(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -249,7 +262,9 @@ def inject(
     """
     from cdisc.synth import structure
     from cdisc.synth.cells import inject_values
+    from cdisc.synth.identity import site_renumbering, subject_id_variants
     from cdisc.synth.revisions import audit_updates, checkbox_blanks
+    from cdisc.synth.versions import version_changes
 
     inj = Injector(design, coh, forms, seed, chunk)
     structure.missing_visits(inj)
@@ -259,7 +274,12 @@ def inject(
     structure.out_of_window(inj)
     structure.label_swaps(inj)
     structure.not_done(inj)
+    # Before the value kinds, so they leave the rewritten values alone.
+    version_changes(inj)
     inject_values(inj)
     checkbox_blanks(inj)
     audit_updates(inj)
+    # Last: they file whole records elsewhere; a subject gets one of the two at most, and a
+    # variant id only goes to records no other kind touched.
+    subject_id_variants(inj, exclude=site_renumbering(inj))
     return inj.result()

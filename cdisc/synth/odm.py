@@ -26,11 +26,13 @@ import numpy as np
 import pandas as pd
 
 from cdisc.synth import fmt
-from cdisc.synth.defects import EVENT_FIELD, values
+from cdisc.synth.defects import EVENT_FIELD, SITE_FIELD, SUBJECT_FIELD, values
 from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.identity import SITE_KEY, SUBJECT_KEY, site_variant
 from cdisc.synth.revisions import AUDIT_COLUMNS, audit_reason, audit_user
 from cdisc.synth.sink import ExportWriter, Rendered
 from cdisc.synth.subjects import Cohort
+from cdisc.synth.versions import CHANGES
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 
@@ -74,8 +76,12 @@ def group_oid(form: Form) -> str:
     return f"IG.{form.oid}"
 
 
-def metadata(design: Design, seed: int) -> str:
-    """Everything before the first SubjectData: root, Study metadata, AdminData."""
+def metadata(design: Design, seed: int, clean: bool = False) -> str:
+    """Everything before the first SubjectData: root, Study metadata, AdminData.
+
+    The messy export (``clean=False``) also declares each site under its renumbered OID
+    (``SITE3`` beside ``SITE03``), the location later records of ``site_renumbered``
+    subjects refer to."""
     oid = study_oid(design)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -142,6 +148,11 @@ def metadata(design: Design, seed: int) -> str:
             )
             if f.codelist:
                 out.append(f'<CodeListRef CodeListOID="CL.{f.codelist}"/>')
+            change = CHANGES.get(design.study)
+            if not clean and change and (change.form, change.field) == (form.oid, f.name):
+                # crf_version_change: the ItemDef says how CRF version 2 records the item.
+                context, name = change.alias
+                out.append(f'<Alias Context="{_esc(context)}" Name="{_esc(name)}"/>')
             out.append("</ItemDef>")
     used = sorted(
         {f.codelist for form in design.forms for f in form.fields if f.codelist},
@@ -165,9 +176,17 @@ def metadata(design: Design, seed: int) -> str:
             f'<LocationRef LocationOID="SITE{s.number}"/>',
             "</User>",
         ]
-    for s in design.sites:
+    locations = [(s.number, s.name) for s in design.sites]
+    if not clean:
+        renumbered = site_variant(np.array([s.number for s in design.sites], dtype=object))
+        locations += [
+            (new, s.name)
+            for new, s in zip(renumbered, design.sites, strict=True)
+            if new != s.number
+        ]
+    for number, name in locations:
         out += [
-            f'<Location OID="SITE{s.number}" Name="{_esc(s.name)}" LocationType="Site">',
+            f'<Location OID="SITE{number}" Name="{_esc(name)}" LocationType="Site">',
             f'<MetaDataVersionRef StudyOID="{oid}" MetaDataVersionOID="MDV.1" '
             'EffectiveDate="2018-06-01"/>',
             "</Location>",
@@ -190,15 +209,23 @@ class OdmWriter(ExportWriter):
     def open(self, folder: Path) -> None:
         """Create the XML file and write the root, Study metadata and AdminData."""
         super().open(folder)
-        self.start_file(self.name, metadata(self.design, self.seed))
+        self.start_file(self.name, metadata(self.design, self.seed, self.clean))
 
     def field_name(self, form: Form, name: str) -> str:
         """Raw field as the ground truth names it: the ItemOID."""
+        if name == SUBJECT_FIELD:
+            return "SubjectKey"
+        if name == SITE_FIELD:
+            return "SiteRef"
         return "StudyEventOID" if name == EVENT_FIELD else f"{form.oid}.{name}"
 
     def file_of(self, form: Form) -> str:
         """Every form lives in the one XML file."""
         return self.name
+
+    def site_value(self, site_no: np.ndarray) -> np.ndarray:
+        """Site numbers as the SiteRef LocationOID writes them (``03`` -> ``SITE03``)."""
+        return "SITE" + np.asarray(site_no, dtype=object)
 
     def render(self, coh: Cohort, forms: dict[str, pd.DataFrame]) -> Rendered:
         """The chunk's SubjectData elements and ``{form OID: Series(record path)}``."""
@@ -242,6 +269,18 @@ class OdmWriter(ExportWriter):
                         "row": np.arange(n),
                         "oid": form.oid,
                         "evoid": ev,
+                        # subject_id_variant: the record's SubjectKey when not the canonical one
+                        "skey": (
+                            values(frame, SUBJECT_KEY)
+                            if SUBJECT_KEY in frame
+                            else np.full(n, None, dtype=object)
+                        ),
+                        # site_renumbered: the record's site number when renumbered
+                        "site": (
+                            values(frame, SITE_KEY)
+                            if SITE_KEY in frame
+                            else np.full(n, None, dtype=object)
+                        ),
                     }
                 )
             )
@@ -263,6 +302,11 @@ class OdmWriter(ExportWriter):
         s = coh.subjects
         sid = frame["_sid"].to_numpy(np.int64)[at]
         site_no = s["site_no"].to_numpy(object)[sid - int(s["sid"].iloc[0])]
+        # The site's own data-entry user; the location as the record's SiteRef names it.
+        where = site_no
+        if SITE_KEY in frame:
+            new_no = values(frame, SITE_KEY)[at]
+            where = np.where(pd.notna(new_no), new_no, site_no)
         old = values(frame, AUDIT_COLUMNS[1])[at]
         when = values(frame, AUDIT_COLUMNS[2])[at]
         reason = values(frame, AUDIT_COLUMNS[3])[at]
@@ -272,7 +316,7 @@ class OdmWriter(ExportWriter):
             + '">\n<AuditRecord>\n<UserRef UserOID="'
             + audit_user(site_no)
             + '"/>\n<LocationRef LocationOID="SITE'
-            + site_no
+            + where
             + '"/>\n<DateTimeStamp>'
             + when
             + "</DateTimeStamp>\n<ReasonForChange>"
@@ -283,20 +327,30 @@ class OdmWriter(ExportWriter):
     def _assemble(self, coh: Cohort, k: pd.DataFrame, parts: list[np.ndarray]) -> str:
         if not len(k):
             return ""
-        order = np.lexsort((k["pos"], k["form"], k["evrep"], k["ev"], k["sid"]))
+        # Records under a variant subject id, or a renumbered site, follow the subject's own
+        # SubjectData in one more.
+        variant = pd.notna(k["skey"]).to_numpy()
+        moved = pd.notna(k["site"]).to_numpy()
+        order = np.lexsort((k["pos"], k["form"], k["evrep"], k["ev"], moved, variant, k["sid"]))
         k = k.iloc[order].reset_index(drop=True)
         sid, ev, rep, form = (k[c].to_numpy(np.int64) for c in ("sid", "ev", "evrep", "form"))
-        first = np.r_[True, np.zeros(len(k) - 1, dtype=bool)]
-        new_subj = first | np.r_[False, sid[1:] != sid[:-1]]
-        new_ev = new_subj | np.r_[False, (ev[1:] != ev[:-1]) | (rep[1:] != rep[:-1])]
-        new_form = new_ev | np.r_[False, form[1:] != form[:-1]]
         s = coh.subjects
         first_sid = int(s["sid"].iloc[0])
+        skey = k["skey"].to_numpy(object)
+        subject_key = np.where(pd.notna(skey), skey, s["subjid"].to_numpy(object)[sid - first_sid])
+        site = k["site"].to_numpy(object)
+        site = np.where(pd.notna(site), site, s["site_no"].to_numpy(object)[sid - first_sid])
+        first = np.r_[True, np.zeros(len(k) - 1, dtype=bool)]
+        new_subj = (
+            first | np.r_[False, (subject_key[1:] != subject_key[:-1]) | (site[1:] != site[:-1])]
+        )
+        new_ev = new_subj | np.r_[False, (ev[1:] != ev[:-1]) | (rep[1:] != rep[:-1])]
+        new_form = new_ev | np.r_[False, form[1:] != form[:-1]]
         subj_open = (
             '<SubjectData SubjectKey="'
-            + s["subjid"].to_numpy(object)
+            + fmt.xml_attr(subject_key[new_subj])
             + '">\n<SiteRef LocationOID="SITE'
-            + s["site_no"].to_numpy(object)
+            + site[new_subj]
             + '"/>\n'
         )
         evoid = k["evoid"].to_numpy(object)
@@ -317,7 +371,7 @@ class OdmWriter(ExportWriter):
         prefix[close_ev] = prefix[close_ev] + "</StudyEventData>\n"
         close_subj = new_subj & ~first
         prefix[close_subj] = prefix[close_subj] + "</SubjectData>\n"
-        prefix[new_subj] = prefix[new_subj] + subj_open[sid[new_subj] - first_sid]
+        prefix[new_subj] = prefix[new_subj] + subj_open
         prefix[new_ev] = prefix[new_ev] + ev_open[new_ev]
         prefix[new_form] = prefix[new_form] + form_open[new_form]
         # Scatter every row's pieces into one flat array in document order, then join once.

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc.synth import fmt
-from cdisc.synth.defects import EVENT_FIELD, values
+from cdisc.synth.defects import EVENT_FIELD, SITE_FIELD, SUBJECT_FIELD, values
 from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.identity import SITE_KEY, SUBJECT_KEY
 from cdisc.synth.sink import ExportWriter, Rendered, file_defect
 from cdisc.synth.streams import stream
 from cdisc.synth.subjects import Cohort
@@ -215,6 +216,10 @@ class RaveWriter(ExportWriter):
         """Raw column holding what was typed: ``X_RAW`` (dates, numbers), ``X_STD`` (codes)."""
         if name == EVENT_FIELD:
             return "Folder"
+        if name == SUBJECT_FIELD:
+            return "Subject"
+        if name == SITE_FIELD:
+            return "SiteNumber"
         kind = _kind(form.field(name))
         return name + {"date": "_RAW", "number": "_RAW", "coded": "_STD"}.get(kind, "")
 
@@ -235,7 +240,18 @@ class RaveWriter(ExportWriter):
         rid = frame["_rid"].to_numpy(np.int64)
         # Columns that depend only on the subject, the event or nothing are joined once into
         # one CSV text each (fewer pieces per row to assemble).
-        subject_block = self._subject_blocks(s)[si]
+        head, middle = self._subject_blocks(s)
+        subjid = s["subjid"].to_numpy(object)[si]
+        if SUBJECT_KEY in frame:
+            # subject_id_variant: the Subject column in another format on these records.
+            skey = frame[SUBJECT_KEY].to_numpy(object)
+            subjid = np.where(pd.notna(skey), skey, subjid)
+        site_no = s["site_no"].to_numpy(object)[si]
+        if SITE_KEY in frame:
+            # site_renumbered: SiteNumber without its leading zero on these records.
+            new_no = frame[SITE_KEY].to_numpy(object)
+            site_no = np.where(pd.notna(new_no), new_no, site_no)
+        subject_block = head[si] + subjid + middle[si] + site_no + '","World'
         event_block = np.array(
             [
                 f'{5000 + i}","{e.oid}","{e.label}","{i + 1}.0","{"" if e.day is None else e.day}'
@@ -277,18 +293,19 @@ class RaveWriter(ExportWriter):
             updated,
         ]
 
-    def _subject_blocks(self, subjects: pd.DataFrame) -> np.ndarray:
-        """``subjectId","StudySiteId","Subject","siteid","Site","SiteNumber","SiteGroup`` of
-        each subject of the chunk (Rave's internal ids are derived from the subject index)."""
+    def _subject_blocks(self, subjects: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``subjectId","StudySiteId","`` and ``","siteid","Site","`` of each subject of the
+        chunk, to go before ``Subject`` and ``SiteNumber`` (Rave's internal ids are derived
+        from the subject index)."""
         sites = self.design.sites
         site = subjects["site"].to_numpy()
         per_site = np.array([f'{300 + i}","' for i in range(len(sites))], dtype=object)[site]
         where = np.array(
-            [f'","{120 + i}","{x.name}","{x.number}","World' for i, x in enumerate(sites)],
+            [f'","{120 + i}","{x.name}","' for i, x in enumerate(sites)],
             dtype=object,
         )[site]
         ids = fmt.integers(50_000 + subjects["sid"].to_numpy(np.int64))
-        return ids + '","' + per_site + subjects["subjid"].to_numpy(object) + where
+        return ids + '","' + per_site, where
 
     def render(self, coh: Cohort, forms: dict[str, pd.DataFrame]) -> Rendered:
         """Every form file's rows of the chunk and each record's row number in the chunk."""

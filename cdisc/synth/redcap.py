@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc.synth import fmt
-from cdisc.synth.defects import EVENT_FIELD, values
+from cdisc.synth.defects import EVENT_FIELD, SUBJECT_FIELD, values
 from cdisc.synth.design import Design, Field, Form
+from cdisc.synth.identity import SUBJECT_KEY
 from cdisc.synth.revisions import CB_BLANK
 from cdisc.synth.sink import ExportWriter, Rendered, file_defect
 from cdisc.synth.subjects import Cohort
@@ -116,6 +117,8 @@ class RedcapWriter(ExportWriter):
     """``data.csv`` streamed chunk by chunk; the metadata files are written when opened."""
 
     kind = "redcap"
+    # Sites are data access groups (names), so a renumbered site does not show.
+    omits = frozenset({"site_renumbered"})
 
     def __init__(self, design: Design, seed: int, clean: bool) -> None:
         super().__init__(design, seed, clean)
@@ -289,6 +292,8 @@ class RedcapWriter(ExportWriter):
     # -- lineage helpers -----------------------------------------------------------------------
     def field_name(self, form: Form, name: str) -> str:
         """Raw column as the ground truth names it (checkbox fields: the base name)."""
+        if name == SUBJECT_FIELD:
+            return "record_id"
         return "redcap_event_name" if name == EVENT_FIELD else self.var(form, name)
 
     def file_of(self, form: Form) -> str:
@@ -365,6 +370,12 @@ class RedcapWriter(ExportWriter):
                     "pos": frame["_pos"].to_numpy(np.int64),
                     "rid": frame["_rid"].to_numpy(np.int64),
                     "seg": self._segment(form, frame),
+                    # subject_id_variant (repeating rows only): record_id in another format
+                    "skey": (
+                        values(frame, SUBJECT_KEY)
+                        if SUBJECT_KEY in frame
+                        else np.full(len(frame), None, dtype=object)
+                    ),
                 }
             )
             recs.append(rec)
@@ -372,7 +383,10 @@ class RedcapWriter(ExportWriter):
         recs_all = pd.concat(recs, ignore_index=True)
         base = pd.concat(base_keys, ignore_index=True).drop_duplicates(["sid", "ev_i", "evrep"])
         base = base.assign(repeat=False, form=-1, pos=0)
-        reps = recs_all.loc[recs_all["repeat"], ["sid", "ev", "ev_i", "evrep", "form", "pos"]]
+        base = base.assign(skey=None)
+        reps = recs_all.loc[
+            recs_all["repeat"], ["sid", "ev", "ev_i", "evrep", "form", "pos", "skey"]
+        ]
         rows = pd.concat([base, reps.assign(repeat=True)], ignore_index=True)
         rows = rows.sort_values(
             ["sid", "ev_i", "evrep", "repeat", "form", "pos"], kind="stable"
@@ -435,9 +449,9 @@ class RedcapWriter(ExportWriter):
             np.where(evrep > 0, fmt.integers(evrep), ""),
         )
         dag = np.array([x.dag for x in d.sites], dtype=object)[s["site"].to_numpy()[si]]
-        grid[:, 0] = (
-            s["subjid"].to_numpy(object)[si] + "," + ev_names + "," + instr + "," + inst + "," + dag
-        )
+        skey = rows["skey"].to_numpy(object)
+        record_id = np.where(pd.notna(skey), skey, s["subjid"].to_numpy(object)[si])
+        grid[:, 0] = record_id + "," + ev_names + "," + instr + "," + inst + "," + dag
         return Rendered({"data.csv": "".join(grid.ravel().tolist())}, {"data.csv": nrows}, lineage)
 
     def finish(self) -> tuple[list[Path], list[dict]]:

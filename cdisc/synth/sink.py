@@ -34,6 +34,8 @@ class ExportWriter(ABC):
     """Base class of the ODM, REDCap and Rave writers."""
 
     kind = ""
+    #: Defect kinds this format cannot show (left out of its ground truth).
+    omits: frozenset[str] = frozenset()
 
     def __init__(self, design: Design, seed: int, clean: bool) -> None:
         self.design = design
@@ -94,6 +96,10 @@ class ExportWriter(ABC):
     def event_value(self, subjects: pd.DataFrame, sid: np.ndarray, ev: np.ndarray) -> np.ndarray:
         """How the export names event OIDs ``ev`` of subjects ``sid`` (default: the OID)."""
         return np.asarray(ev, dtype=object)
+
+    def site_value(self, site_no: np.ndarray) -> np.ndarray:
+        """How the export writes site numbers ``site_no`` (default: as they are)."""
+        return np.asarray(site_no, dtype=object)
 
 
 def file_defect(kind: str, name: str, detail: str, form: str = "") -> dict:

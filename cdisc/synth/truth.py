@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.synth import fmt
-from cdisc.synth.defects import EVENT_FIELD, KINDS
+from cdisc.synth.defects import EVENT_FIELD, KINDS, SITE_FIELD
 from cdisc.synth.design import Design
 from cdisc.synth.sink import ExportWriter
 from cdisc.synth.subjects import Cohort, day_to_date
@@ -169,6 +169,8 @@ def defect_rows(
 
     ``offsets`` are the data rows each file held before this chunk (added to CSV row numbers).
     """
+    if writer.omits:
+        defects = defects[~defects["kind"].isin(writer.omits)].reset_index(drop=True)
     if not len(defects):
         return pd.DataFrame({c: np.empty(0, dtype=object) for c in DEFECT_COLUMNS})
     s = subjects
@@ -207,6 +209,10 @@ def defect_rows(
         blank_box = kind == "checkbox_blank"
         kind[blank_box] = "missing_value"
         detail[blank_box] = KINDS["missing_value"]
+    site = field == SITE_FIELD
+    if site.any():
+        value[site] = writer.site_value(value[site])
+        clean[site] = writer.site_value(clean[site])
     ev = field == EVENT_FIELD
     if ev.any():
         value[ev] = writer.event_value(s, sid[ev], value[ev])

@@ -54,6 +54,7 @@ def odm_groups(path: Path) -> dict[tuple[str, str], dict]:
     root = etree.parse(str(path)).getroot()
     for subject in root.iter(ODM_NS + "SubjectData"):
         key = subject.get("SubjectKey")
+        site = subject.find(ODM_NS + "SiteRef").get("LocationOID")
         for se in subject.iter(ODM_NS + "StudyEventData"):
             se_path = se.get("StudyEventOID") + (
                 f"[{se.get('StudyEventRepeatKey')}]" if se.get("StudyEventRepeatKey") else ""
@@ -71,6 +72,7 @@ def odm_groups(path: Path) -> dict[tuple[str, str], dict]:
                     assert path_key not in out, f"duplicate lineage path {path_key}"
                     out[path_key] = {
                         "subject": key,
+                        "site": site,
                         "event": se.get("StudyEventOID"),
                         "event_repeat": se.get("StudyEventRepeatKey"),
                         "form": fd.get("FormOID"),

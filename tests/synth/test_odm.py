@@ -32,7 +32,7 @@ def test_schema_rejects_a_broken_copy(export, schema, tmp_path):
     assert not schema.validate(etree.parse(str(broken)))
 
 
-def test_root_and_references(export):
+def test_root_and_references(export, rb):
     root = etree.parse(str(export("sail", "odm").out / "sail_odm.xml")).getroot()
     assert root.get("ODMVersion") == "1.3.2"
     assert root.get("FileType") == "Snapshot"
@@ -48,8 +48,14 @@ def test_root_and_references(export):
     }
     locations = {loc.get("OID") for loc in root.iter(f"{ODM}Location")}
     subjects = list(root.iter(f"{ODM}SubjectData"))
-    assert len(subjects) == 60
-    assert len({s.get("SubjectKey") for s in subjects}) == 60
+    # subject_id_variant adds one SubjectData per variant id, site_renumbered one per subject
+    # (both counted from the ground truth).
+    defects = rb.read_dicts(export("sail", "odm").out / "ground_truth" / "defects.csv")
+    variants = {d["value"] for d in defects if d["kind"] == "subject_id_variant"}
+    renumbered = {d["subject"] for d in defects if d["kind"] == "site_renumbered"}
+    assert variants and renumbered
+    assert len(subjects) == 60 + len(variants) + len(renumbered)
+    assert len({s.get("SubjectKey") for s in subjects} - variants) == 60
     decoded = undecoded = 0
     for s in subjects:
         assert s.find(f"{ODM}SiteRef").get("LocationOID") in locations
