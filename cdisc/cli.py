@@ -147,10 +147,12 @@ def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) ->
 @main.command()
 @click.argument("study", required=False)
 def check(study: str | None) -> None:
-    """Check a study's spec files (study.yaml and sdtm/*.yaml) without reading any data.
+    """Check a study's spec files (study.yaml and sdtm/*.yaml) without mapping any data.
 
     Forms and fields are checked against what the source declares (the ODM
-    MetaDataVersion, the REDCap dictionary), read once through the raw reader.
+    MetaDataVersion, the REDCap dictionary, the Rave columns). This version learns them
+    by reading the raw export once; when the export is absent they are reported as not
+    checked.
     """
     from cdisc.readers import read_export
     from cdisc.standards import Standards
