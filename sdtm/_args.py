@@ -87,3 +87,15 @@ def blank_to_missing(values: pd.Series) -> pd.Series:
     text = [*text.mask(text == "").to_numpy(dtype=object, na_value=None), None]
     # Once per distinct value; code -1 (missing) picks the appended None.
     return pd.Series(np.asarray(text, dtype=object)[codes], index=values.index, dtype=TEXT)
+
+
+def reference_dates(dataset: pd.DataFrame, ref_dtc: str | pd.Series, function: str) -> pd.Series:
+    """The reference date column ``ref_dtc`` names, or the Series given, aligned to ``dataset``."""
+    if isinstance(ref_dtc, str):
+        return dataset[ref_dtc]
+    if isinstance(ref_dtc, pd.Series):
+        return aligned(ref_dtc, dataset, "ref_dtc", function)
+    raise UsageError(
+        f"{function}: ref_dtc must be a column name or a Series, not {type(ref_dtc).__name__}",
+        hint='for example ref_dtc="RFSTDTC" after merging DM',
+    )

@@ -34,6 +34,7 @@ from sdtm._args import (
     aligned,
     blank_to_missing,
     name_list,
+    reference_dates,
     require_columns,
     require_frame,
     require_name,
@@ -102,7 +103,7 @@ def derive_var_blfl(
     if isinstance(filter, str):
         columns.append(("filter", filter))
     require_columns(dataset, columns, function)
-    reference = _reference(dataset, ref_dtc, function)
+    reference = reference_dates(dataset, ref_dtc, function)
     mask = _filter(dataset, filter, function)
 
     position = np.arange(len(dataset))
@@ -167,17 +168,6 @@ def _group_ids(groups: pd.DataFrame) -> np.ndarray:
     if groups.shape[1] == 0:
         return np.zeros(len(groups), dtype=np.int64)
     return groups.groupby(list(groups.columns), sort=False, dropna=False).ngroup().to_numpy()
-
-
-def _reference(dataset: pd.DataFrame, ref_dtc: str | pd.Series, function: str) -> pd.Series:
-    if isinstance(ref_dtc, str):
-        return dataset[ref_dtc]
-    if isinstance(ref_dtc, pd.Series):
-        return aligned(ref_dtc, dataset, "ref_dtc", function)
-    raise UsageError(
-        f"{function}: ref_dtc must be a column name or a Series, not {type(ref_dtc).__name__}",
-        hint='for example ref_dtc="RFXSTDTC" after merging DM',
-    )
 
 
 def _filter(dataset: pd.DataFrame, filter: pd.Series | str | None, function: str) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.errors import UsageError
-from sdtm._args import aligned, require_columns, require_frame, require_name
+from sdtm._args import reference_dates, require_columns, require_frame, require_name
 from sdtm.datetimes import dtc_to_date
 
 
@@ -58,7 +58,7 @@ def derive_var_dy(
     if isinstance(ref_dtc, str):
         columns.append(("ref_dtc", ref_dtc))
     require_columns(dataset, columns, function)
-    reference = _reference(dataset, ref_dtc, function)
+    reference = reference_dates(dataset, ref_dtc, function)
     out = dataset.copy()
     out[new_var] = compute_dy(dataset[dtc], reference)
     return out
@@ -102,19 +102,8 @@ def derive_vars_dy(
     if isinstance(ref_dtc, str):
         columns.append(("ref_dtc", ref_dtc))
     require_columns(dataset, columns, function)
-    reference = _reference(dataset, ref_dtc, function)
+    reference = reference_dates(dataset, ref_dtc, function)
     out = dataset.copy()
     for new_var, dtc in pairs:
         out[require_name(new_var, "source_vars", function)] = compute_dy(dataset[dtc], reference)
     return out
-
-
-def _reference(dataset: pd.DataFrame, ref_dtc: str | pd.Series, function: str) -> pd.Series:
-    if isinstance(ref_dtc, str):
-        return dataset[ref_dtc]
-    if isinstance(ref_dtc, pd.Series):
-        return aligned(ref_dtc, dataset, "ref_dtc", function)
-    raise UsageError(
-        f"{function}: ref_dtc must be a column name or a Series, not {type(ref_dtc).__name__}",
-        hint='for example ref_dtc="RFSTDTC" after merging DM',
-    )
