@@ -29,6 +29,7 @@ from sdtm.algorithms import Context
 from sdtm.dm import derive_dm
 from sdtm.engine import ACCOUNT_COLUMNS, ISSUE_COLUMNS, derive_domain, map_domain, supplemental
 from sdtm.output import dataset_def, output_frame
+from sdtm.referential import subjects_not_in_dm
 from sdtm.specs import StudySpecs
 
 
@@ -87,6 +88,13 @@ def run_sdtm(
             outputs.append((f"SUPP{name}", supp))
         issues.append(frame.issues)
         accounts.append(frame.accounting)
+    if dm_data is not None:
+        # SD0064: a record (SUPP-- included) whose subject DM does not know is reported.
+        issues += [
+            subjects_not_in_dm(name, data, dm_data["USUBJID"])
+            for name, data in outputs
+            if name != "DM"
+        ]
     for i, (name, data) in enumerate(outputs):
         if progress:
             progress("write XPT", i, len(outputs))

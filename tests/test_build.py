@@ -8,6 +8,7 @@ build.
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import shutil
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import mappings
@@ -225,3 +227,79 @@ def test_unit_findings_name_the_raw_records_of_the_ground_truth(built):
         (p["subject"], p["record"]) for p in report["problems"] if p["code"] == "unit-in-result"
     }
     assert found == expected, study
+
+
+def test_records_of_subjects_not_in_dm_are_reported(built):
+    # Ground truth: every record the generator filed under a variant subject id
+    # (subject_id_variant) in a form some non-DM domain of this build reads must come back
+    # as a subject-not-in-dm warning, and nothing else may. The forms read are taken from
+    # the spec YAML, the defects from defects.csv with the csv module.
+    study, raw, _, _, report = built
+    folder = raw.parent if raw.is_file() else raw
+    forms = set()
+    for spec in (mappings.ROOT / study / "sdtm").glob("*.yaml"):
+        loaded = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        if loaded["domain"] != "DM":
+            forms |= {s["form"].lower() for s in loaded["sources"]}
+    with (folder / "ground_truth" / "defects.csv").open(newline="", encoding="utf-8") as handle:
+        variants = [r for r in csv.DictReader(handle) if r["kind"] == "subject_id_variant"]
+    assert variants, "the demo export has records under variant subject ids"
+    # A raw record is (form, record path, subject id as written): the path alone repeats
+    # across subjects; defects.csv gives the id as written in ``value``.
+    expected = {(r["form"], r["record"], r["value"]) for r in variants if r["form"] in forms}
+    flagged = [p for p in report["problems"] if p["code"] == "subject-not-in-dm"]
+    assert {(p["form"].lower(), p["record"], p["subject"]) for p in flagged} == expected
+    assert {p["severity"] for p in flagged} <= {"warning"}
+    assert all("SD0064" in p["message"] for p in flagged)
+
+
+def test_a_planted_subject_without_dm_is_reported_per_record(tmp_path):
+    # A small synthetic sail export plus one planted subject 99-999: a copy of a real
+    # subject's SubjectData keeping only its AE and EX forms (no DM form). Each copied AE
+    # record with a term and EX record with ECYN = 1 lands in AE / EX (the spec filters)
+    # under a USUBJID DM does not know: one warning per such raw record, counted here.
+    synthesize("sail", tmp_path / "raw", subjects=4)
+    path = tmp_path / "raw" / "sail_odm.xml"
+    ET.register_namespace("", ODM[1:-1])
+    tree = ET.parse(path)
+    clinical = next(tree.getroot().iter(f"{ODM}ClinicalData"))
+    donor = max(
+        clinical.findall(f"{ODM}SubjectData"),
+        key=lambda s: sum(f.get("FormOID") == "AE" for f in s.iter(f"{ODM}FormData")),
+    )
+    planted = copy.deepcopy(donor)
+    planted.set("SubjectKey", "99-999")
+    for event in planted.findall(f"{ODM}StudyEventData"):
+        for form in event.findall(f"{ODM}FormData"):
+            if form.get("FormOID") not in ("AE", "EX"):
+                event.remove(form)
+    clinical.append(planted)
+    tree.write(path, encoding="UTF-8", xml_declaration=True)
+
+    def value(group, oid):
+        item = next((i for i in group if i.get("ItemOID") == oid), None)
+        return (item.get("Value") or "").strip() if item is not None else ""
+
+    groups = list(planted.iter(f"{ODM}ItemGroupData"))
+    landing = sum(
+        (g.get("ItemGroupOID") == "IG.AE" and value(g, "AE.AETERM") != "")
+        + (g.get("ItemGroupOID") == "IG.EX" and value(g, "EX.ECYN") == "1")
+        for g in groups
+    )
+    assert landing > 0
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "sail", "--raw", str(path), "--out", str(out)])
+    report = json.loads((out / "sail" / "build_report.json").read_text(encoding="utf-8"))
+    flagged = [p for p in report["problems"] if p["code"] == "subject-not-in-dm"]
+    assert len({(p["form"], p["record"]) for p in flagged if p["subject"] == "99-999"}) == landing
+    # Anything else flagged is a record the generator itself filed under a variant id.
+    with (tmp_path / "raw" / "ground_truth" / "defects.csv").open(encoding="utf-8") as handle:
+        variants = {
+            (r["form"], r["record"], r["value"])
+            for r in csv.DictReader(handle)
+            if r["kind"] == "subject_id_variant"
+        }
+    others = {(p["form"], p["record"], p["subject"]) for p in flagged if p["subject"] != "99-999"}
+    assert others <= variants
+    assert {p["value"] for p in flagged if p["subject"] == "99-999"} == {"SAIL-99-999"}
+    assert "subject-not-in-dm" in result.output
