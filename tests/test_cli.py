@@ -81,7 +81,7 @@ def test_validate_inventories_xpt_files(tmp_path):
     pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), table_name="AE")
     result = run("validate", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "ae.xpt          3          2" in result.output.replace("  ", "  ")
+    assert "ae.xpt          3          2" in result.output
     assert "NOT CHECKED" in result.output
 
 
