@@ -98,7 +98,8 @@ def map_domain(
     data["USUBJID"], data["SITEID"] = subject_ids(data, studyid, design)
     issues = []
     if spec.tests:
-        data, dropped = _long(spec, data, context)
+        form_fields = {src.form: set(export.forms[src.form].columns) for src in spec.sources}
+        data, dropped = _long(spec, data, context, form_fields)
         accounts.append(dropped)
     assigned: set[str] = set()
     # Algorithms and conditions read the raw fields as collected, even when a raw field
@@ -140,40 +141,50 @@ def _account(domain: str, raw: pd.DataFrame, used: np.ndarray, reason: str) -> p
 
 
 def _long(
-    spec: DomainSpec, data: pd.DataFrame, context: Context
+    spec: DomainSpec, data: pd.DataFrame, context: Context, form_fields: dict[str, set[str]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Wide-to-long: one row per (raw record, test) that has a result or is marked not done."""
+    """Wide-to-long: one row per (raw record, test) that has a result or is marked not done.
+
+    With several source forms (a lab spec reading ``hema`` and ``chem``), a test belongs to
+    the forms that collect its ``result`` field (``form_fields``): a sample marked not done
+    on one panel yields NOT DONE rows for that panel's tests only.
+    """
     d = spec.domain
     test_cl = _paired_test_codelist(context, d)
     not_done = (
         condition_mask(data, spec.not_done) if spec.not_done else np.zeros(len(data), dtype=bool)
     )
     parts = []
+    forms = data["_form"].astype(str)
     for test in spec.tests:
+        collects = [form for form, names in form_fields.items() if test.result in names]
+        test_not_done = not_done & forms.isin(collects).to_numpy(dtype=bool)
         part = data.copy()
         result = part[test.result].astype("string").str.strip()
         result = result.mask(result == "")
         part["_TESTCD"] = test.testcd
         part[f"{d}TESTCD"] = test.testcd
         part[f"{d}TEST"] = test.test or _test_name(test_cl, context, d, test.testcd)
-        part[f"{d}ORRES"] = result.where(~not_done)
+        part[f"{d}ORRES"] = result.where(~test_not_done)
         if test.unit_field:
             unit = part[test.unit_field].astype("string").str.strip()
         else:
             unit = pd.Series(test.unit, index=part.index, dtype="string")
-        part[f"{d}ORRESU"] = unit.where(result.notna() & ~not_done)
+        part[f"{d}ORRESU"] = unit.where(result.notna() & ~test_not_done)
         part[f"{d}STAT"] = pd.Series(
-            np.where(not_done, "NOT DONE", None), index=part.index, dtype="string"
+            np.where(test_not_done, "NOT DONE", None), index=part.index, dtype="string"
         )
         if test.reason_field:
-            part[f"{d}REASND"] = part[test.reason_field].astype("string").where(not_done)
-        for key, var in (("position", "POS"), ("location", "LOC"), ("laterality", "LAT")):
+            part[f"{d}REASND"] = part[test.reason_field].astype("string").where(test_not_done)
+        fixed = (("position", "POS"), ("location", "LOC"), ("laterality", "LAT"))
+        fixed += (("category", "CAT"), ("subcategory", "SCAT"))
+        for key, var in fixed:
             if getattr(test, key):
                 part[f"{d}{var}"] = getattr(test, key)
         if test.laterality_field:
             part[f"{d}LAT"] = part[test.laterality_field].astype("string").str.upper()
         part["_target_unit"] = test.target_unit
-        keep = (result.notna() | pd.Series(not_done, index=part.index)).to_numpy(dtype=bool)
+        keep = (result.notna() | pd.Series(test_not_done, index=part.index)).to_numpy(dtype=bool)
         parts.append(part[keep])
     long = pd.concat(parts, ignore_index=True) if parts else data.iloc[:0]
     has = _record_index(data).isin(_record_index(long))

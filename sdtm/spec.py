@@ -38,6 +38,7 @@ DOMAIN_KEYS += ("derivations",)
 DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline")
 TEST_KEYS = ("testcd", "test", "result", "unit", "unit_field", "reason_field")
 TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_unit")
+TEST_KEYS += ("category", "subcategory")
 SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when")
 #: The variables the engine itself sets, so a spec need not (and cannot usefully) map them.
 ENGINE_VARIABLES = {"STUDYID", "DOMAIN", "USUBJID", "RDOMAIN", "EPOCH", "VISITNUM", "VISIT"}
@@ -68,6 +69,8 @@ class Test:
     laterality: str | None = None
     laterality_field: str | None = None
     target_unit: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
 
 
 @dataclass(frozen=True)

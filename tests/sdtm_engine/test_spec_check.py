@@ -99,3 +99,47 @@ def test_condition_steps_fill_only_missing_and_filter_is_accounted():
     dropped = out.accounting[~out.accounting["used"]]
     assert dropped["record"].tolist() == ["3"]
     assert dropped["reason"].iloc[0] == "filter: AETERM present"
+
+
+def test_a_not_done_sample_gives_not_done_rows_only_for_its_own_panels_tests():
+    from cdisc.readers.base import RawExport
+    from sdtm.spec import Test
+
+    def form(name: str, fields: dict) -> pd.DataFrame:
+        base = {"_file": "f", "_form": name, "_record": ["1", "2"], "_subject": ["01", "02"]}
+        base |= {"_site": "S1", "_event": "BL", "_repeat": None}
+        return pd.DataFrame(base | fields)
+
+    # Subject 01: haematology not done, chemistry done. Subject 02: both done.
+    export = RawExport(
+        "odm",
+        "x",
+        {
+            "hema": form("hema", {"HGB": [None, "8.1"], "PERF": ["0", "1"]}),
+            "chem": form("chem", {"CREAT": ["90", "85"], "PERF": ["1", "1"]}),
+        },
+    )
+    spec = DomainSpec(
+        domain="LB",
+        path="lb.yaml",
+        sources=(Source("hema"), Source("chem")),
+        steps=(),
+        tests=(
+            Test("HGB", "HGB", unit="mmol/L", category="HEMATOLOGY"),
+            Test("CREAT", "CREAT", unit="umol/L", category="CHEMISTRY"),
+        ),
+        not_done=Condition("equals", "PERF", "0"),
+    )
+    out = map_domain(spec, export, Context(Standards.load()), Design(), "ST").data
+    rows = sorted(zip(out["USUBJID"], out["LBTESTCD"], out["LBSTAT"].fillna(""), strict=True))
+    assert dict(zip(out["LBTESTCD"], out["LBCAT"], strict=True)) == {
+        "HGB": "HEMATOLOGY",
+        "CREAT": "CHEMISTRY",
+    }
+    # 4 rows by hand: 01 HGB NOT DONE, 01 CREAT 90, 02 HGB 8.1, 02 CREAT 85; no 01 CREAT ND.
+    assert rows == [
+        ("ST-01", "CREAT", ""),
+        ("ST-01", "HGB", "NOT DONE"),
+        ("ST-02", "CREAT", ""),
+        ("ST-02", "HGB", ""),
+    ]
