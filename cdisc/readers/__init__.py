@@ -7,9 +7,12 @@ row carrying the lineage columns of ``base.py``.
 >>> export = read_export("exports/redcap/longitudinal")  # doctest: +SKIP
 >>> export.kind, sorted(export.forms)[:2]  # doctest: +SKIP
 ('redcap', ['baseline_data', 'completion_data'])
+
+:func:`read_declared` gives the forms and field names from the export's metadata alone.
 """
 
 from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, FieldInfo, RawExport
+from cdisc.readers.declared import read_declared
 from cdisc.readers.detect import KINDS, detect_kind, read_export
 from cdisc.readers.odm import read_odm
 from cdisc.readers.rave import read_rave
@@ -22,6 +25,7 @@ __all__ = [
     "FieldInfo",
     "RawExport",
     "detect_kind",
+    "read_declared",
     "read_export",
     "read_odm",
     "read_rave",

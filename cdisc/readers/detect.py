@@ -67,6 +67,32 @@ def detect_kind(path: str | PathLike[str]) -> str:
     )
 
 
+#: Reader options each kind of export takes (see :func:`read_export`).
+READER_OPTIONS: dict[str, frozenset[str]] = {
+    "odm": frozenset(),
+    "redcap": frozenset({"data", "dictionary", "events", "encoding"}),
+    "rave": frozenset({"forms", "coded_suffix", "raw_suffix", "system_columns", "encoding"}),
+}
+
+
+def reader_options(kind: str, options: dict[str, Any]) -> str:
+    """Return ``kind`` once it is known and every option applies to it; else ``UsageError``.
+
+    >>> reader_options("rave", {"coded_suffix": "_COD"})
+    'rave'
+    """
+    if kind not in KINDS:
+        raise UsageError(f"unknown export kind {kind!r}", hint="use one of " + ", ".join(KINDS))
+    allowed = READER_OPTIONS[kind]
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise UsageError(
+            f"option {unknown[0]!r} does not apply to {kind} exports",
+            hint="options for " + kind + ": " + (", ".join(sorted(allowed)) or "none"),
+        )
+    return kind
+
+
 def read_export(path: str | PathLike[str], *, kind: str | None = None, **options: Any) -> RawExport:
     """Read any supported raw EDC export; ``kind=None`` detects it (see :func:`detect_kind`).
 
@@ -79,20 +105,7 @@ def read_export(path: str | PathLike[str], *, kind: str | None = None, **options
     >>> export.kind  # doctest: +SKIP
     'rave'
     """
-    if kind is not None and kind not in KINDS:
-        raise UsageError(f"unknown export kind {kind!r}", hint="use one of " + ", ".join(KINDS))
-    kind = kind or detect_kind(path)
-    allowed = {
-        "odm": set(),
-        "redcap": {"data", "dictionary", "events", "encoding"},
-        "rave": {"forms", "coded_suffix", "raw_suffix", "system_columns", "encoding"},
-    }[kind]
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise UsageError(
-            f"option {unknown[0]!r} does not apply to {kind} exports",
-            hint="options for " + kind + ": " + (", ".join(sorted(allowed)) or "none"),
-        )
+    kind = reader_options(kind or detect_kind(path), options)
     if kind == "odm":
         return read_odm(path)
     if kind == "redcap":

@@ -305,6 +305,39 @@ def _form_files(folder: Path, notes: list[str]) -> dict[str, Path]:
     return files
 
 
+def select_form_files(
+    folder: Path, forms: Iterable[str] | str | None, notes: list[str]
+) -> dict[str, Path]:
+    """The folder's per-form files (form name -> path), only ``forms`` when given.
+
+    Raises ``InputError`` for a missing folder or one without form files, ``UsageError`` for
+    a requested form with no file.
+    """
+    if not folder.is_dir():
+        raise InputError(
+            "not a folder" if folder.exists() else "folder not found",
+            path=folder,
+            hint="expected a folder of per-form .csv/.xpt/.sas7bdat/.xlsx files",
+        )
+    files = _form_files(folder, notes)
+    if not files:
+        raise InputError(
+            "no per-form .csv, .xpt, .sas7bdat or .xlsx files",
+            path=folder,
+            hint="expected one file per form, named after the form",
+        )
+    if forms is None:
+        return files
+    wanted = [f.lower() for f in ([forms] if isinstance(forms, str) else forms)]
+    unknown = [f for f in wanted if f not in files]
+    if unknown:
+        raise UsageError(
+            f"no file for form(s) {', '.join(unknown)} in {folder}",
+            hint="forms present: " + ", ".join(sorted(files)),
+        )
+    return {f: files[f] for f in wanted}
+
+
 def read_rave(
     folder: str | PathLike[str],
     *,
@@ -335,29 +368,8 @@ def read_rave(
             raise UsageError(f"{name} must be a non-empty string such as '_STD'")
     synonyms = _system_columns(system_columns)
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(
-            "not a folder" if folder.exists() else "folder not found",
-            path=folder,
-            hint="expected a folder of per-form .csv/.xpt/.sas7bdat/.xlsx files",
-        )
     notes: list[str] = []
-    files = _form_files(folder, notes)
-    if not files:
-        raise InputError(
-            "no per-form .csv, .xpt, .sas7bdat or .xlsx files",
-            path=folder,
-            hint="expected one file per form, named after the form",
-        )
-    if forms is not None:
-        wanted = [f.lower() for f in ([forms] if isinstance(forms, str) else forms)]
-        unknown = [f for f in wanted if f not in files]
-        if unknown:
-            raise UsageError(
-                f"no file for form(s) {', '.join(unknown)} in {folder}",
-                hint="forms present: " + ", ".join(sorted(files)),
-            )
-        files = {f: files[f] for f in wanted}
+    files = select_form_files(folder, forms, notes)
     frames: dict[str, pd.DataFrame] = {}
     fields: dict[str, list[FieldInfo]] = {}
     for form, path in files.items():
