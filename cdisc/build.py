@@ -21,7 +21,7 @@ import pandas as pd
 from cdisc.errors import UsageError
 from cdisc.readers import read_export
 from cdisc.readers.base import RawExport
-from cdisc.study import Study, load_study
+from cdisc.study import Study, load_study, raw_export_path
 
 
 @dataclass
@@ -62,9 +62,7 @@ def build_raw_summary(
 ) -> RawSummary:
     """Read the study's raw export (or ``raw``) and write ``OUT/<study>/raw_summary.json``."""
     loaded = load_study(study)
-    raw_path = raw if raw is not None else loaded.source.path
-    if raw is not None and not raw.exists():
-        raise UsageError(f"raw export '{raw}' does not exist", hint="check the --raw path")
+    raw_path = raw_export_path(loaded, raw)
     target = out / loaded.name
     _check_output(target)
     if progress:

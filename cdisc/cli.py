@@ -124,7 +124,10 @@ def synth(
 def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) -> None:
     """Build a study's package. STUDY is a bundled study name or a mapping folder.
 
-    With no STUDY it builds the bundled demo study (trial B, sail). It reads the raw
+    With no STUDY it builds the bundled demo study (trial B, sail). Bundled studies:
+    sail (trial B, ODM), pmsc-cli (trial A, REDCap) and sail-rave (trial B from a
+    Rave-style export; none bundled, so give --raw DIR from
+    `cdisc synth --study sail --format rave --out DIR`). It reads the raw
     export, reports forms, subjects and records per form, and, when the study has
     sdtm/*.yaml specs, writes every mapped SDTM domain as XPT with a build report and
     lineage.
@@ -146,25 +149,34 @@ def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) ->
 
 @main.command()
 @click.argument("study", required=False)
-def check(study: str | None) -> None:
-    """Check a study's spec files (study.yaml and sdtm/*.yaml) without mapping any data.
+@click.option(
+    "--raw",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Raw export whose declared forms and fields to check against, instead of the one "
+    "study.yaml names.",
+)
+def check(study: str | None, raw: Path | None) -> None:
+    """Check a study's spec files (study.yaml and sdtm/*.yaml) without reading any data.
 
-    Forms and fields are checked against what the source declares (the ODM
-    MetaDataVersion, the REDCap dictionary, the Rave columns). This version learns them
-    by reading the raw export once; when the export is absent they are reported as not
-    checked.
+    Forms and fields are checked against what the source declares: the ODM
+    MetaDataVersion, the REDCap data dictionary (and the data CSV's header line), the
+    header row or column metadata of each Rave-style file. No record is read, so a check
+    takes well under a second whatever the size of the export. When the export is absent
+    (and no --raw is given) forms and fields are reported as not checked.
     """
-    from cdisc.readers import read_export
+    from cdisc.readers import read_declared
     from cdisc.standards import Standards
-    from cdisc.study import load_study
-    from sdtm.specs import declared_fields, load_study_specs, spec_files
+    from cdisc.study import load_study, raw_export_path
+    from sdtm.specs import load_study_specs, spec_files
 
     loaded = load_study(study)
     files = spec_files(loaded)
     fields = None
-    if files and loaded.source.path.exists():
-        export = read_export(loaded.source.path, kind=loaded.source.format, **loaded.source.options)
-        fields = declared_fields(export)
+    source = raw if raw is not None else loaded.source.path
+    if files and (raw is not None or source.exists()):
+        source = raw_export_path(loaded, raw)
+        fields = read_declared(source, kind=loaded.source.format, **loaded.source.options)
     specs = load_study_specs(loaded, Standards.load(), fields)
     checked = (
         ""
@@ -173,7 +185,7 @@ def check(study: str | None) -> None:
     )
     click.echo(
         f"{loaded.document.display}: ok (study {loaded.studyid}, "
-        f"{loaded.source.format} source {loaded.source.path.name}, "
+        f"{loaded.source.format} source {source.name}, "
         f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}{checked})"
     )
 

@@ -141,6 +141,38 @@ def _source(doc: SpecDocument, folder: Path) -> tuple[Source | None, list[SpecPr
     return Source(format=fmt, path=resolved, options=options), problems
 
 
+def raw_export_path(study: Study, raw: Path | None = None) -> Path:
+    """The raw export to read: ``raw`` (``--raw``) when given, else the one study.yaml names.
+
+    Either must exist; a missing one is a ``UsageError`` naming the path and saying how to
+    get an export (a study such as ``sail-rave`` bundles none).
+
+    >>> raw_export_path(load_study("sail")).name  # doctest: +SKIP
+    'sail_odm.xml'
+    """
+    if raw is not None:
+        if not raw.exists():
+            raise UsageError(f"raw export '{raw}' does not exist", hint="check the --raw path")
+        return raw
+    path = study.source.path
+    if path.exists():
+        return path
+    from cdisc.synth.studies import STUDIES  # only needed for this hint
+
+    synth = study.studyid.lower()
+    hint = "pass --raw with the export's path"
+    if synth in STUDIES:
+        hint += (
+            f", or generate a synthetic one: cdisc synth --study {synth} "
+            f"--format {study.source.format} --out DIR, then --raw DIR"
+        )
+    raise UsageError(
+        f"study {study.name}: raw export '{path}' not found "
+        f"({study.source.format} source.path in {study.document.display})",
+        hint=hint,
+    )
+
+
 def inside(folder: Path, relative: str) -> Path:
     """``folder / relative``, refusing absolute paths and paths that leave ``folder``."""
     candidate = Path(relative)

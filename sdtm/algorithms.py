@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
 from sdtm.datetimes import ERROR_CODES, parse_dtc, parse_dtc_by, problem_code
 
@@ -58,10 +59,12 @@ def _text(raw: pd.DataFrame, name: str) -> pd.Series:
 def assign_no_ct(raw: pd.DataFrame, field: str, *, context: Context | None = None) -> Mapped:
     """Copy a collected field as text (trimmed, blank -> missing), no terminology.
 
+    A decode twin with no decode for a collected code is reported as in :func:`assign_ct`.
+
     >>> assign_no_ct(pd.DataFrame({"AETERM": [" Headache ", ""]}), "AETERM").values.tolist()
     ['Headache', <NA>]
     """
-    return Mapped(_text(raw, field), no_problems())
+    return Mapped(_text(raw, field), _undecoded(raw, field))
 
 
 def hardcode_no_ct(raw: pd.DataFrame, value: Any, *, context: Context | None = None) -> Mapped:
@@ -104,6 +107,9 @@ def assign_ct(
 
     A value no term names is kept as collected and reported: ``out-of-codelist`` for a
     non-extensible codelist (an error to fix), ``sponsor-extension`` for an extensible one.
+    Reading a decode twin (``AESEV_DECODE``), a collected code the item's own codelist does
+    not know (the decode is blank while ``AESEV`` holds ``Severe``) is reported as
+    ``code-not-in-item-codelist``; a later step may map the raw field itself.
 
     >>> ctx = Context(Standards.load())
     >>> out = assign_ct(pd.DataFrame({"SEX": ["Male", "female", "x"]}), "SEX", "SEX", context=ctx)
@@ -141,7 +147,23 @@ def assign_ct(
         ).tolist(),
         text[bad].tolist(),
     )
-    return Mapped(values, problems)
+    return Mapped(values, pd.concat([problems, _undecoded(raw, field)], ignore_index=True))
+
+
+def _undecoded(raw: pd.DataFrame, field: str) -> pd.DataFrame:
+    """Rows whose coded item holds a value with no decode (not one of the item's codes)."""
+    item = field.removesuffix(DECODE_SUFFIX)
+    if item == field or item not in raw:
+        return _problems([], "code-not-in-item-codelist", [], [])
+    code, decode = _text(raw, item), _text(raw, field)
+    bad = (code.notna() & decode.isna()).to_numpy(dtype=bool)
+    message = (
+        f"{item}: '" + code[bad].astype(str) + "' is not one of the item's codes, so it has no "
+        "decode (fix the value in the EDC, or add a step mapping the raw field)"
+    )
+    return _problems(
+        raw.index[bad], "code-not-in-item-codelist", message.tolist(), code[bad].tolist()
+    )
 
 
 def _lookup(cl, text: str):

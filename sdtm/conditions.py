@@ -6,9 +6,14 @@ A condition is a mapping with one test on one raw field, or a combination::
     {field: AEOUT_DECODE, in: [Fatal, Death]}
     {field: AETERM, present: true}          # not missing and not blank
     {field: VSPERF, not_equals: "0"}
+    {field: AMPLEV, in: [BKA, transtibial], ignore_case: true}
     {all: [{...}, {...}]}   {any: [{...}, {...}]}   {not: {...}}
 
-Values are compared as text after trimming, so ``" 1"`` equals ``"1"``.
+Values are compared as text after trimming, so ``" 1"`` equals ``"1"``. With
+``ignore_case: true`` (``equals``, ``not_equals`` and ``in`` only) they are compared in any
+case, for free text typed by hand (``bka`` is ``BKA``). A lineage column such as ``_form``
+may be tested like a field, so a spec reading several forms can map each form its own way:
+``{field: _form, equals: dd}``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from cdisc.yamlspec import did_you_mean
 
 TESTS = ("equals", "not_equals", "in", "present")
 COMBINATIONS = ("all", "any", "not")
+#: Tests that compare text, so may take ``ignore_case``.
+TEXT_TESTS = ("equals", "not_equals", "in")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Condition:
     field: str | None = None
     value: Any = None
     parts: tuple[Condition, ...] = ()
+    ignore_case: bool = False
 
     def describe(self) -> str:
         """The condition in words, for the build report."""
@@ -44,7 +52,8 @@ class Condition:
             return f"not ({self.parts[0].describe()})"
         if self.kind == "present":
             return f"{self.field} {'present' if self.value else 'missing'}"
-        return f"{self.field} {self.kind.replace('_', ' ')} {self.value!r}"
+        text = f"{self.field} {self.kind.replace('_', ' ')} {self.value!r}"
+        return text + " (any case)" if self.ignore_case else text
 
 
 def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
@@ -72,9 +81,17 @@ def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
     if kind == "not":
         inner = check_condition(doc, (*keypath, "not"), raw["not"], columns, problems)
         return None if inner is None else Condition("not", parts=(inner,))
-    extra = [k for k in raw if k not in ("field", kind)]
+    allowed = ("field", kind, "ignore_case") if kind in TEXT_TESTS else ("field", kind)
+    extra = [k for k in raw if k not in allowed]
     for key in extra:
-        problems.append(doc.problem((*keypath, key), "unknown key", did_you_mean(key, TESTS)))
+        hint = did_you_mean(key, (*TESTS, "ignore_case"))
+        if key == "ignore_case":
+            hint = "ignore_case goes with equals, not_equals or in"
+        problems.append(doc.problem((*keypath, key), "unknown key", hint))
+    ignore_case = raw.get("ignore_case", False) if kind in TEXT_TESTS else False
+    if not isinstance(ignore_case, bool):
+        problems.append(doc.problem((*keypath, "ignore_case"), "expected true or false"))
+        return None
     name = raw.get("field")
     if not isinstance(name, str):
         problems.append(doc.problem(keypath, "missing required key 'field'"))
@@ -97,7 +114,7 @@ def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
         return None
     if extra:
         return None
-    return Condition(kind, name, value)
+    return Condition(kind, name, value, ignore_case=ignore_case)
 
 
 def condition_mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
@@ -106,22 +123,35 @@ def condition_mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray
     >>> frame = pd.DataFrame({"ECYN": ["1", " 0", None]})
     >>> condition_mask(frame, Condition("equals", "ECYN", "1")).tolist()
     [True, False, False]
+    >>> levels = pd.DataFrame({"AMPLEV": [" bka", "BKA", "TMA"]})
+    >>> condition_mask(levels, Condition("in", "AMPLEV", ["BKA"], ignore_case=True)).tolist()
+    [True, True, False]
     """
+    # A writable copy: callers combine masks in place (``fill &= ...``), and pandas may
+    # hand back a read-only view of its own data.
+    return np.array(_mask(raw, condition), dtype=bool, copy=True)
+
+
+def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
     if condition is None:
         return np.ones(len(raw), dtype=bool)
     if condition.kind in ("all", "any"):
-        masks = [condition_mask(raw, p) for p in condition.parts]
+        masks = [_mask(raw, p) for p in condition.parts]
         return (
             np.logical_and.reduce(masks) if condition.kind == "all" else np.logical_or.reduce(masks)
         )
     if condition.kind == "not":
-        return ~condition_mask(raw, condition.parts[0])
+        return ~_mask(raw, condition.parts[0])
     text = raw[condition.field].astype("string").str.strip()
     present = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if condition.kind == "present":
         return present if condition.value else ~present
+    values = condition.value if condition.kind == "in" else [condition.value]
+    wanted = [str(v) for v in values]
+    if condition.ignore_case:
+        text = text.str.casefold()
+        wanted = [w.casefold() for w in wanted]
     if condition.kind == "in":
-        wanted = [str(v) for v in condition.value]
         return text.isin(wanted).fillna(False).to_numpy(dtype=bool)
-    equal = (text == str(condition.value)).fillna(False).to_numpy(dtype=bool)
+    equal = (text == wanted[0]).fillna(False).to_numpy(dtype=bool)
     return equal if condition.kind == "equals" else ~equal

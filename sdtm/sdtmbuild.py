@@ -26,11 +26,15 @@ from cdisc.standards import Standards
 from cdisc.writers import lengths, to_ascii, verify_xpt, write_dataset_json, write_xpt
 from cdisc.writers.findings import CODES as WRITER_CODES
 from sdtm.algorithms import Context
+from sdtm.disposition import add_derived_records
 from sdtm.dm import derive_dm
 from sdtm.engine import ACCOUNT_COLUMNS, ISSUE_COLUMNS, derive_domain, map_domain, supplemental
 from sdtm.output import dataset_def, output_frame
+from sdtm.rawchecks import whitespace_only
 from sdtm.referential import subjects_not_in_dm
 from sdtm.specs import StudySpecs
+from sdtm.subjects import normalised_subjects
+from sdtm.trialdesign import design_domains
 
 
 def build_time(default: dt.datetime) -> dt.datetime:
@@ -67,6 +71,8 @@ def run_sdtm(
         if progress:
             progress("map SDTM domains", i, len(names))
         mapped[name] = map_domain(specs.domains[name], export, context, design, studyid)
+    # Records one domain derives from another's (a death known only as a fatal AE -> DS).
+    mapped = add_derived_records(mapped, specs.domains)
     if "DM" in mapped:
         dm = mapped["DM"]
         ex = mapped["EX"].data if "EX" in mapped else None
@@ -88,6 +94,8 @@ def run_sdtm(
             outputs.append((f"SUPP{name}", supp))
         issues.append(frame.issues)
         accounts.append(frame.accounting)
+    read_forms = [src.form for spec in specs.domains.values() for src in spec.sources]
+    issues.append(whitespace_only(export, read_forms))
     if dm_data is not None:
         # SD0064: a record (SUPP-- included) whose subject DM does not know is reported.
         issues += [
@@ -95,6 +103,17 @@ def run_sdtm(
             for name, data in outputs
             if name != "DM"
         ]
+    # A raw subject key a subjects.normalise rule rewrote: once per raw record and domain.
+    issues += [
+        normalised_subjects(name, data, design.normalise)
+        for name, data in outputs
+        if not name.startswith("SUPP")
+    ]
+    if dm_data is not None:  # TA, TE, TV, TI, TS from study.yaml; SE, SV per subject
+        extra, found = design_domains(
+            design, dm_data, export, context, standards, studyid, study.title, study.document
+        )
+        outputs, issues = outputs + extra, [*issues, found]
     for i, (name, data) in enumerate(outputs):
         if progress:
             progress("write XPT", i, len(outputs))
@@ -287,7 +306,7 @@ def _write_domain(
     seq = next((c for c in out.columns if c.endswith("SEQ")), None)
     lineage = pd.DataFrame(
         {
-            "USUBJID": out["USUBJID"],
+            "USUBJID": out.get("USUBJID"),
             "SEQ": out[seq] if seq else None,
             "file": data["_file"],
             "form": data["_form"],

@@ -35,10 +35,12 @@ from sdtm.conditions import Condition, check_condition
 
 DOMAIN_KEYS = ("domain", "sources", "variables", "supplemental", "tests", "not_done", "sequence")
 DOMAIN_KEYS += ("derivations",)
-DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline")
+DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline", "death_from")
 TEST_KEYS = ("testcd", "test", "result", "unit", "unit_field", "reason_field")
 TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_unit")
-TEST_KEYS += ("category", "subcategory")
+TEST_KEYS += ("category", "subcategory", "specimen", "standard_field", "ratio", "decimals")
+TEST_KEYS += ("range",)
+RATIO_KEYS = ("numerator", "denominator", "across", "unit")
 SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when")
 #: The variables the engine itself sets, so a spec need not (and cannot usefully) map them.
 ENGINE_VARIABLES = {"STUDYID", "DOMAIN", "USUBJID", "RDOMAIN", "EPOCH", "VISITNUM", "VISIT"}
@@ -55,11 +57,36 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """A result derived as a ratio of collected values (ABI, TBI), flagged --DRVFL = Y.
+
+    Numerator: the highest number among ``numerator`` fields of the record. Denominator: the
+    highest number among ``denominator`` fields over all of the subject's records of the form
+    that share the values of ``across`` (ABI: the higher brachial pressure of either arm, when
+    each leg's record holds the arm on its side). ``across`` empty: the record alone.
+    ``unit``: the unit every operand is collected in (a CDISC UNIT value); a value typed with
+    it (``81mmHg``) is read as its number and reported as ``unit-in-result``.
+    """
+
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    across: tuple[str, ...] = ()
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
 class Test:
-    """One test of a findings panel read wide-to-long: ``result`` field -> --ORRES."""
+    """One test of a findings panel read wide-to-long: ``result`` field -> --ORRES.
+
+    ``ratio`` instead of ``result`` derives the result (see :class:`Ratio`); ``decimals``
+    rounds it. ``standard_field`` holds --STRESC/--STRESN as collected (a questionnaire's
+    coded score when --ORRES is the response text). ``specimen`` is a fixed --SPEC.
+    ``range: [low, high]``: the plausible limits of the standard numeric result (--STRESN, in
+    ``target_unit``); a result outside them is kept and reported (``out-of-range``).
+    """
 
     testcd: str
-    result: str
+    result: str | None = None
     test: str | None = None
     unit: str | None = None
     unit_field: str | None = None
@@ -71,6 +98,18 @@ class Test:
     target_unit: str | None = None
     category: str | None = None
     subcategory: str | None = None
+    specimen: str | None = None
+    standard_field: str | None = None
+    ratio: Ratio | None = None
+    decimals: int | None = None
+    range: tuple[float, float] | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The raw fields holding this test's result: ``result``, or a ratio's numerator."""
+        if self.ratio is not None:
+            return self.ratio.numerator
+        return (self.result,) if self.result else ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +220,14 @@ def _derived(domain: str, data: dict, tests: list[Test]) -> set[str]:
     if tests:
         names |= {f"{domain}{s}" for s in ("TESTCD", "TEST", "ORRES", "ORRESU", "STRESC")}
         names |= {f"{domain}{s}" for s in ("STRESN", "STRESU", "STAT", "REASND")}
+        # fixed or per-record qualifiers only when every test sets them (QSCAT is Required)
+        fixed = {"category": "CAT", "subcategory": "SCAT", "specimen": "SPEC"}
+        fixed |= {"position": "POS", "location": "LOC", "laterality": "LAT"}
+        for key, var in fixed.items():
+            if all(getattr(t, key) for t in tests):
+                names.add(f"{domain}{var}")
+        if any(t.ratio is not None for t in tests):
+            names.add(f"{domain}DRVFL")
     derivations = data.get("derivations") or {}
     if isinstance(derivations, dict):
         for dtc in derivations.get("study_day") or []:
@@ -262,15 +309,68 @@ def _tests(doc, raw, columns, problems) -> list[Test]:
     tests = []
     for i, item in enumerate(raw):
         here = ("tests", i)
-        found = check_keys(doc, here, item, required=["testcd", "result"], optional=TEST_KEYS)
+        found = check_keys(doc, here, item, required=["testcd"], optional=TEST_KEYS)
         problems += found
         if found:
             continue
-        for key in ("result", "unit_field", "reason_field", "laterality_field"):
+        if ("result" in item) == ("ratio" in item):
+            problems.append(doc.problem(here, "a test needs exactly one of 'result' and 'ratio'"))
+            continue
+        keys = ("result", "unit_field", "reason_field", "laterality_field", "standard_field")
+        for key in keys:
             if item.get(key) is not None:
                 check_field(doc, (*here, key), str(item[key]), columns, problems)
-        tests.append(Test(**{k: (None if v is None else str(v)) for k, v in item.items()}))
+        ratio = _ratio(doc, (*here, "ratio"), item.get("ratio"), columns, problems)
+        decimals = item.get("decimals")
+        if decimals is not None and (
+            isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 12
+        ):
+            problems.append(doc.problem((*here, "decimals"), "expected a whole number 0-12"))
+            continue
+        if "ratio" in item and ratio is None:
+            continue
+        limits = item.get("range")
+        if limits is not None:
+            numbers = isinstance(limits, list) and len(limits) == 2
+            numbers = numbers and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in limits
+            )
+            if not numbers or limits[0] > limits[1]:
+                problems.append(
+                    doc.problem((*here, "range"), "expected [low, high], two numbers, low <= high")
+                )
+                continue
+            limits = (float(limits[0]), float(limits[1]))
+        plain = {
+            k: (None if v is None else str(v))
+            for k, v in item.items()
+            if k not in ("ratio", "decimals", "range")
+        }
+        tests.append(Test(**plain, ratio=ratio, decimals=decimals, range=limits))
     return tests
+
+
+def _ratio(doc, here, raw, columns, problems) -> Ratio | None:
+    """A test's ``ratio: {numerator: [..], denominator: [..], across: [..]}``, checked."""
+    if raw is None:
+        return None
+    found = check_keys(doc, here, raw, required=["numerator", "denominator"], optional=RATIO_KEYS)
+    problems += found
+    if found or not isinstance(raw, dict):
+        return None
+    parts = {}
+    if raw.get("unit") is not None:
+        parts["unit"] = str(raw["unit"])
+    for key in ("numerator", "denominator", "across"):
+        names = raw.get(key) or []
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or (key != "across" and not names):
+            problems.append(doc.problem((*here, key), "expected a list of field names"))
+            return None
+        for name in names:
+            check_field(doc, (*here, key), str(name), columns, problems)
+        parts[key] = tuple(str(n) for n in names)
+    return Ratio(**parts)
 
 
 def _variables(doc, raw, domain, known, standards, columns, problems) -> list[Step]:

@@ -13,6 +13,7 @@ from cdisc.study import Study, _display
 from cdisc.yamlspec import SpecProblem, SpecProblems, did_you_mean, load_spec
 from sdtm.design import Design, check_design
 from sdtm.spec import DomainSpec, check_domain
+from sdtm.trialdesign import check_summary
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,11 @@ class StudySpecs:
 
 
 def declared_fields(export: RawExport) -> dict[str, set[str]]:
-    """Form -> field names the export declares, with decode twins and lineage columns."""
+    """Form -> field names the export declares, with decode twins and lineage columns.
+
+    ``cdisc.readers.read_declared`` returns the same from the export's metadata alone,
+    without reading its records (what ``cdisc check`` uses).
+    """
     out = {}
     for form, frame in export.forms.items():
         names = {f.name for f in export.fields.get(form, [])} | set(frame.columns)
@@ -43,7 +48,7 @@ def load_study_specs(
 ) -> StudySpecs:
     """Check every spec file; raise :class:`SpecProblems` listing all problems of all files."""
     design, problems = check_design(study.document)
-    problems = list(problems)
+    problems = [*problems, *check_summary(study.document, design, standards)]
     if fields is not None:
         problems += _ref_problems(study, design, fields)
     domains: dict[str, DomainSpec] = {}

@@ -51,6 +51,7 @@ from sdtm.unitnames import UnitLookup, default_lookup, resolve_units
 __all__ = [
     "FINDINGS",
     "FINDING_COLUMNS",
+    "VALUE_UNIT",
     "default_conversions",
     "find_conversion",
     "read_conversions",
@@ -92,10 +93,17 @@ _COMMA_DECIMAL = r"[+-]?\d+,\d+"
 _THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 _COMPARATOR = r"^(?P<op><=|>=|=<|=>|≤|≥|<|>)?\s*(?P<body>.*)$"
 _OPERATORS = {"=<": "<=", "=>": ">=", "≤": "<=", "≥": ">="}
-_VALUE_UNIT = (
-    r"^(?P<value>(?:<=|>=|=<|=>|≤|≥|<|>)?\s*[+-]?(?:\d+(?:[.,]\d+)*|\.\d+))\s*"
-    "(?P<unit>[A-Za-z%\u00b0\u00ba\u00b5\u03bc/\u00d7].*?)\\s*$"
+#: A number followed by unit text: ``72 kg``, ``<1.5 mg/L``, ``2.37 10^9/L``, ``4.610^9/L``.
+#: The unit starts with a letter, ``%``, ``°``, ``µ``, ``/``, the multiplication sign or
+#: ``^``, or is a power of ten written ``10^9``, ``10*9``, ``10E9`` (cell counts: ``10^9/L``
+#: begins with digits, so a letter-only start missed it). The number is matched lazily so that ``4.610^9/L``
+#: splits as ``4.6`` + ``10^9/L``. ``1:40`` and ``1+`` stay text.
+VALUE_UNIT = (
+    r"^(?P<value>(?:<=|>=|=<|=>|≤|≥|<|>)?\s*[+-]?(?:\d+?(?:[.,]\d+?)*|\.\d+?))\s*"
+    "(?P<unit>(?:[A-Za-z%\u00b0\u00ba\u00b5\u03bc/\u00d7^]|10(?:\\^|\\*\\*?|[eE])\\d).*?)"
+    "\\s*$"
 )
+_VALUE_UNIT = VALUE_UNIT
 
 
 def split_value_unit(values: pd.Series) -> pd.DataFrame:

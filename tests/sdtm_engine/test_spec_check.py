@@ -143,3 +143,13 @@ def test_a_not_done_sample_gives_not_done_rows_only_for_its_own_panels_tests():
         ("ST-02", "CREAT", ""),
         ("ST-02", "HGB", ""),
     ]
+
+
+def test_a_coded_item_holding_a_value_outside_its_codes_is_reported():
+    # AESEV codes 1/2/3 decode to Mild/Moderate/Severe; "Severe" typed into the code has none.
+    raw = pd.DataFrame({"AESEV": ["1", "Severe", None], "AESEV_DECODE": ["Mild", None, None]})
+    out = assign_ct(raw, "AESEV_DECODE", "AESEV", context=Context(Standards.load()))
+    assert out.values.iloc[0] == "MILD"
+    assert out.problems["code"].tolist() == ["code-not-in-item-codelist"]
+    assert out.problems["row"].tolist() == [1]
+    assert out.problems["value"].tolist() == ["Severe"]

@@ -1,0 +1,61 @@
+"""Checks on the raw values a build reads, before any mapping changes them.
+
+The mapping trims text and reads a blank as missing (SDTM has no "blank" value). A value
+made only of blanks (a single space typed into a result) is therefore read as missing; so
+that this never happens silently, every such raw value of a form some domain reads is
+reported (``whitespace-only``, a warning) with its file, form, record and field.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
+from sdtm.engine import ISSUE_COLUMNS
+
+
+def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
+    """One problem per raw value of ``forms`` that is not empty but only blanks.
+
+    >>> from cdisc.readers.base import RawExport
+    >>> raw = pd.DataFrame({"_file": "f", "_form": "vs", "_record": ["1", "2"],
+    ...                     "_subject": "01", "_site": None, "_event": "BL", "_repeat": None,
+    ...                     "PULSE": [" ", "72"]})
+    >>> whitespace_only(RawExport("odm", "f", {"vs": raw}), ["vs"])[["record", "variable"]]
+      record variable
+    0      1    PULSE
+    """
+    parts = []
+    for form in sorted(set(forms)):
+        frame = export.forms.get(form)
+        if frame is None or not len(frame):
+            continue
+        for name in frame.columns:
+            if name in LINEAGE_COLUMNS or name.endswith(DECODE_SUFFIX):
+                continue
+            text = frame[name].astype("string")
+            blank = (text.str.len() > 0) & (text.str.strip() == "")
+            rows = np.flatnonzero(blank.fillna(False).to_numpy(dtype=bool))
+            if not len(rows):
+                continue
+            picked = frame.iloc[rows]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "domain": "RAW",
+                        "file": picked["_file"].astype(str).to_numpy(),
+                        "form": form,
+                        "record": picked["_record"].astype(str).to_numpy(),
+                        "subject": picked["_subject"].astype(str).to_numpy(),
+                        "variable": name,
+                        "code": "whitespace-only",
+                        "message": f"{name}: a value of only blanks is read as missing",
+                        "value": text.iloc[rows].to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+__all__ = ["whitespace_only"]

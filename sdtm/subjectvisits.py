@@ -1,0 +1,200 @@
+"""SE (subject elements) and SV (subject visits): what each subject actually did.
+
+SE: per subject the elements of its arm path it traversed, dated from DM's reference dates
+by the design's element start rules (:func:`sdtm.design.subject_elements`): SESTDTC the
+element's start, SEENDTC the next element's start (the last element: RFPENDTC).
+
+SV: one record per subject per visit attended, from the raw records of every form: a raw
+record belongs to the visit its event (``_event``) maps to; its date is the form's field
+named in ``design.visit_dates``. SVSTDTC/SVENDTC are the earliest/latest of those dates.
+Unscheduled records of one subject and date are one visit, numbered as the domains number
+them (:func:`sdtm.design.derive_visit`: previous scheduled VISITNUM + 0.01, ...).
+
+Visit windows: a dated record of a scheduled visit whose study day (against RFSTDTC) lies
+outside ``day - before .. day + after`` is reported (``visit-out-of-window``) and kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc.readers.base import RawExport
+from sdtm.algorithms import Context, assign_datetime
+from sdtm.design import Design, derive_epoch, derive_visit, subject_elements, subject_ids
+from sdtm.engine import ISSUE_COLUMNS
+from sdtm.studyday import compute_dy
+
+#: Problem code of a scheduled-visit record dated outside the visit's window (a warning).
+OUT_OF_WINDOW = "visit-out-of-window"
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    return values.dt.strftime("%Y-%m-%d").astype("string")
+
+
+def derive_se(dm: pd.DataFrame, design: Design, studyid: str) -> pd.DataFrame:
+    """SE records with SESEQ, SESTDY/SEENDY and DM's lineage columns.
+
+    >>> from sdtm.design import ArmStep, Element
+    >>> d = Design(elements=(Element("SCRN", "SCREENING", "x", start_ref="RFICDTC"),
+    ...                      Element("TRT", "TREATMENT", "x", start_ref="RFXSTDTC")),
+    ...            arm_paths={"A": (ArmStep("SCRN", "SCREENING"), ArmStep("TRT", "TREATMENT"))})
+    >>> dm = pd.DataFrame({"USUBJID": ["1"], "ARMCD": ["A"], "RFICDTC": ["2021-01-01"],
+    ...     "RFXSTDTC": ["2021-01-09"], "RFSTDTC": ["2021-01-09"], "RFPENDTC": ["2021-03-01"],
+    ...     "_file": "f", "_form": "dm", "_record": "1", "_subject": "1"})
+    >>> derive_se(dm, d, "S")[["ETCD", "SESTDTC", "SEENDTC", "SESTDY"]].values.tolist()
+    [['SCRN', '2021-01-01', '2021-01-09', -8], ['TRT', '2021-01-09', '2021-03-01', 1]]
+    """
+    spans = subject_elements(dm, design)
+    if not len(spans):
+        return pd.DataFrame()
+    lineage = dm.drop_duplicates("USUBJID").set_index("USUBJID")
+    out = pd.DataFrame(
+        {
+            "STUDYID": studyid,
+            "DOMAIN": "SE",
+            "USUBJID": spans["USUBJID"].astype("string"),
+            "ETCD": spans["ETCD"],
+            "ELEMENT": spans["ELEMENT"],
+            "TAETORD": spans["TAETORD"],
+            "EPOCH": spans["EPOCH"],
+            "SESTDTC": _iso(spans["START"]),
+            "SEENDTC": _iso(spans["END"]),
+        }
+    )
+    rfstdtc = out["USUBJID"].map(lineage["RFSTDTC"]).astype("string")
+    out["SESTDY"] = compute_dy(out["SESTDTC"], rfstdtc)
+    out["SEENDY"] = compute_dy(out["SEENDTC"].fillna(""), rfstdtc)
+    out["SESEQ"] = out.groupby("USUBJID").cumcount() + 1
+    for col in ("_file", "_form", "_record", "_subject"):
+        out[col] = out["USUBJID"].map(lineage[col].astype(str)).to_numpy()
+    return out
+
+
+def _visit_records(
+    export: RawExport, design: Design, context: Context, studyid: str
+) -> pd.DataFrame:
+    """Every raw record whose event is a scheduled or unscheduled visit, with its date."""
+    events = {e for v in design.visits for e in v.events} | set(design.unscheduled)
+    parts = []
+    for form, raw in sorted(export.forms.items()):
+        if not len(raw) or "_event" not in raw:
+            continue
+        raw = raw[raw["_event"].astype("string").isin(events).fillna(False).to_numpy(bool)]
+        if not len(raw):
+            continue
+        field = design.visit_dates.get(form)
+        if field is not None and field in raw:
+            dtc = assign_datetime(raw, field, context=context).values.astype("string")
+        else:
+            dtc = pd.Series(pd.NA, index=raw.index, dtype="string")
+        usubjid, _ = subject_ids(raw, studyid, design)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": usubjid.to_numpy(),
+                    "_event": raw["_event"].astype("string").to_numpy(),
+                    "_dtc": dtc.str[:10].where(dtc.str.len() >= 10).to_numpy(),
+                    "_file": raw["_file"].astype(str).to_numpy(),
+                    "_form": form,
+                    "_record": raw["_record"].astype(str).to_numpy(),
+                    "_subject": raw["_subject"].astype(str).to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame()
+    frame = pd.concat(parts, ignore_index=True).dropna(subset=["USUBJID"])
+    return frame.astype({"USUBJID": "string", "_dtc": "string", "_event": "string"})
+
+
+def derive_sv(
+    export: RawExport, dm: pd.DataFrame, design: Design, context: Context, studyid: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SV records (one per subject and visit attended) and the out-of-window problems.
+
+    Lineage: ``_form`` the forms of the visit, ``_record`` its raw records as
+    ``form:record`` joined with ``;``. VISITDY is the planned day (scheduled visits only);
+    SVUPDES names the forms of an unscheduled visit; EPOCH comes from SE at SVSTDTC.
+    Returns ``(sv, problems)``, problems with :data:`sdtm.engine.ISSUE_COLUMNS`.
+    """
+    records = _visit_records(export, design, context, studyid)
+    if not len(records):
+        return pd.DataFrame(), pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    visit = derive_visit(records, design)
+    records = records.assign(VISITNUM=visit["VISITNUM"], VISIT=visit["VISIT"])
+    records = records.dropna(subset=["VISITNUM"])
+    unscheduled = records["_event"].isin(design.unscheduled).fillna(False)
+    records = records.assign(
+        _unsched=unscheduled, _where=records["_form"] + ":" + records["_record"]
+    )
+    key = ["USUBJID", "VISITNUM"]
+    grouped = records.sort_values(["_dtc", "_form", "_record"]).groupby(key, sort=True)
+    sv = grouped.agg(
+        VISIT=("VISIT", "first"),
+        SVSTDTC=("_dtc", "min"),
+        SVENDTC=("_dtc", "max"),
+        _unsched=("_unsched", "first"),
+        _file=("_file", lambda s: ";".join(dict.fromkeys(s))),
+        _form=("_form", lambda s: ";".join(dict.fromkeys(s))),
+        _record=("_where", ";".join),
+        _subject=("_subject", "first"),
+    ).reset_index()
+    planned = {v.visitnum: v.day for v in design.visits}
+    sv["VISITDY"] = sv["VISITNUM"].map(planned).where(~sv["_unsched"]).astype("Int64")
+    sv["SVUPDES"] = pd.Series(
+        np.where(sv["_unsched"], "UNSCHEDULED VISIT: " + sv["_form"].str.upper(), None),
+        dtype="string",
+    ).str.replace(";", ", ")
+    sv["SVPRESP"] = pd.Series(np.where(sv["_unsched"], None, "Y"), dtype="string")
+    sv["SVOCCUR"] = "Y"
+    rfstdtc = sv["USUBJID"].map(dm.drop_duplicates("USUBJID").set_index("USUBJID")["RFSTDTC"])
+    rfstdtc = rfstdtc.astype("string")
+    sv["SVSTDY"] = compute_dy(sv["SVSTDTC"].fillna(""), rfstdtc)
+    sv["SVENDY"] = compute_dy(sv["SVENDTC"].fillna(""), rfstdtc)
+    sv["EPOCH"] = derive_epoch(sv["SVSTDTC"], sv["USUBJID"], dm, design)
+    sv.insert(0, "STUDYID", studyid)
+    sv.insert(1, "DOMAIN", "SV")
+    return sv.drop(columns="_unsched"), _out_of_window(records, dm, design)
+
+
+def _out_of_window(records: pd.DataFrame, dm: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """One problem per dated scheduled-visit record outside its visit's window."""
+    windows = {v.visitnum: v for v in design.visits if v.window is not None}
+    scheduled = records[~records["_unsched"] & records["VISITNUM"].isin(list(windows))]
+    rfstdtc = scheduled["USUBJID"].map(
+        dm.drop_duplicates("USUBJID").set_index("USUBJID")["RFSTDTC"]
+    )
+    day = compute_dy(scheduled["_dtc"].fillna(""), rfstdtc.astype("string"))
+    low = scheduled["VISITNUM"].map({n: v.day - v.window[0] for n, v in windows.items()})
+    high = scheduled["VISITNUM"].map({n: v.day + v.window[1] for n, v in windows.items()})
+    outside = (day.notna() & ((day < low) | (day > high))).fillna(False).to_numpy(bool)
+    bad = scheduled[outside]
+    if not len(bad):
+        return pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    text = (
+        "study day "
+        + day[outside].astype(str)
+        + " is outside the window of visit "
+        + bad["VISIT"].astype(str)
+        + " (day "
+        + low[outside].astype(int).astype(str)
+        + " to "
+        + high[outside].astype(int).astype(str)
+        + "); kept as collected"
+    )
+    return pd.DataFrame(
+        {
+            "domain": "SV",
+            "file": bad["_file"].to_numpy(),
+            "form": bad["_form"].to_numpy(),
+            "record": bad["_record"].to_numpy(),
+            "subject": bad["_subject"].to_numpy(),
+            "variable": "VISITDY",
+            "code": OUT_OF_WINDOW,
+            "message": text.to_numpy(),
+            "value": bad["_dtc"].astype(str).to_numpy(),
+        },
+        columns=list(ISSUE_COLUMNS),
+    )
