@@ -68,7 +68,7 @@ DEFAULT_ADAM_CT = CT_DIR / "ADaM_CT_2025-03-28.csv"
 DEFAULT_DEFINE_CT = CT_DIR / "Define-XML_CT_2025-03-28.csv"
 
 #: SDTM datasets shipped, each with why. The first 17 are the ones the project issue requires;
-#: the last five are needed by the two trials (reference/trials.md sections 2 and 3.8).
+#: the last six are needed by the two trials (reference/trials.md sections 2, 3.7 and 3.8).
 SDTM_DATASETS: tuple[tuple[str, str], ...] = (
     ("DM", "issue: demographics, one record per subject"),
     ("EX", "issue: exposure to the investigational product"),
@@ -92,6 +92,7 @@ SDTM_DATASETS: tuple[tuple[str, str], ...] = (
     ("CM", "trials: analgesia and sedation given with the injections (trials.md section 2)"),
     ("MH", "trials: diabetes and PAD history at screening (trials.md section 2)"),
     ("IE", "trials: inclusion/exclusion criteria not met (trials.md 1A, 1B)"),
+    ("FT", "trials: treadmill pain-free and maximum walking distance (trials.md 3.7)"),
 )
 
 #: Codelists shipped beyond those the shipped variables reference, or named here so that their
@@ -134,6 +135,10 @@ KEEP_CODELISTS: tuple[tuple[str, str, str], ...] = (
     ("C66770", "VSRESU", "vital-sign result units (trials.md 3.9)"),
     ("C181173", "CPTESTCD", "CD4/CD8 helper and cytotoxic T cells TLYH, TLC (trials.md 3.8)"),
     ("C181174", "CPTEST", "paired with CPTESTCD"),
+    # FT test codes are published per instrument (SDTMIG 3.4 FTTESTCD note); CT 2025-03-28 has
+    # none for a treadmill claudication test: SIXMW1TC (C115388) codes the distance at minutes
+    # 1-6 of a 6-minute walk, another test, so PFWD/MWD are sponsor codes (trials.md 3.7).
+    ("C115304", "FTCAT", "FT.FTCAT (extensible): sponsor TREADMILL WALKING TEST (trials.md 3.7)"),
     ("C100129", "QSCAT", "QSCAT EQ-5D-5L (C102117) and SF36 V2.0 STANDARD (C102122)"),
     ("C101817", "EQ5D02TC", "EQ-5D-5L item codes EQ5D0201-EQ5D0206 (trials.md 3.5)"),
     ("C101818", "EQ5D02TN", "EQ-5D-5L item names (trials.md 3.5)"),

@@ -85,18 +85,18 @@ def map_domain(
 
     Rows a filter drops are accounted for with the reason; nothing is dropped silently.
     """
-    domain, frames, accounts = spec.domain, [], []
+    domain, frames, accounts, issues = spec.domain, [], [], []
     for source in spec.sources:
         raw = export.forms[source.form]
         keep = condition_mask(raw, source.filter)
         reason = f"filter: {source.filter.describe()}" if source.filter else ""
         accounts.append(_account(domain, raw, keep, reason))
         frames.append(raw[keep])
+        issues.append(_blank_required(domain, raw[keep], source.required))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINEAGE_COLUMNS)
     data["STUDYID"] = studyid
     data["DOMAIN"] = domain
     data["USUBJID"], data["SITEID"] = subject_ids(data, studyid, design)
-    issues = []
     if spec.tests:
         form_fields = {src.form: set(export.forms[src.form].columns) for src in spec.sources}
         data, dropped, found = _long(spec, data, context, form_fields)
@@ -126,6 +126,27 @@ def map_domain(
     return DomainFrame(
         domain, data, _concat(issues, ISSUE_COLUMNS), _concat(accounts, ACCOUNT_COLUMNS)
     )
+
+
+def _blank_required(domain: str, raw: pd.DataFrame, required: tuple[str, ...]) -> pd.DataFrame:
+    """One problem per record and ``required`` CRF item left blank (the record is kept).
+
+    Exports rarely say which items the CRF requires (ODM ItemRef Mandatory, REDCap's
+    "Required Field?" are often unset), so the spec names them.
+    """
+    parts = []
+    for name in required:  # a loop over the spec's fields, not over records
+        blank = raw[name].astype("string").str.strip().fillna("") == ""
+        rows = raw[blank.to_numpy(dtype=bool)]
+        parts.append(
+            _record_problems(
+                domain,
+                rows,
+                "required-item-blank",
+                f"{name} is blank; the spec lists it as required on the CRF",
+            ).assign(variable=name)
+        )
+    return _concat(parts, ISSUE_COLUMNS)
 
 
 def _account(domain: str, raw: pd.DataFrame, used: np.ndarray, reason: str) -> pd.DataFrame:
@@ -176,6 +197,10 @@ def _long(
             result = collected.str.strip()
             result = result.mask(result == "")
             issues.append(_blank_issues(d, part, test, collected, in_form & ~test_not_done))
+            if test.unit:  # "156 m" for a test collected in m: --ORRES 156, --ORRESU m
+                result, typed = _split_fixed_unit(result, test.unit)
+                typed = typed & in_form & ~test_not_done
+                issues.append(_typed_unit_issues(d, part, test, collected, typed))
         part["_TESTCD"] = test.testcd
         part[f"{d}TESTCD"] = test.testcd
         part[f"{d}TEST"] = test.test or _test_name(test_cl, context, d, test.testcd)
@@ -215,6 +240,35 @@ def _long(
     dropped = _account(d, data, has, "no result for any test and not marked not done")
     # records already accounted for as used by the filter: keep only those now unused
     return long, dropped[~has], _concat(issues, ISSUE_COLUMNS)
+
+
+def _split_fixed_unit(result: pd.Series, unit: str) -> tuple[pd.Series, np.ndarray]:
+    """A number typed with the test's fixed unit (``156 m`` for a test collected in m, CRF
+    version 2 of the walking test): the number alone, and which rows were read so. Any
+    other text (another unit, ``ND``) is left as collected for the unit checks."""
+    split = split_value_unit(result)
+    same = (resolve_units(split["unit"]) == unit).fillna(False)
+    number = pd.to_numeric(split["value"].where(same), errors="coerce")
+    typed = (same & number.notna()).to_numpy(dtype=bool)
+    return result.mask(typed, split["value"]), typed
+
+
+def _typed_unit_issues(
+    domain: str, part: pd.DataFrame, test, collected: pd.Series, typed: np.ndarray
+) -> pd.DataFrame:
+    """``unit-in-result`` for a value typed with the test's own unit, read as its number."""
+    problems = pd.DataFrame(
+        {
+            "row": part.index[typed],
+            "code": "unit-in-result",
+            "message": (
+                f"the {test.testcd} result was typed with its unit ({test.unit}); read as the "
+                "number, the unit kept in --ORRESU"
+            ),
+            "value": collected[typed].to_numpy(dtype=object),
+        }
+    )
+    return issues_from(domain, part, test.testcd, problems)
 
 
 def _blank_issues(
@@ -354,7 +408,7 @@ def _ratio_result(part: pd.DataFrame, test, in_form: np.ndarray) -> tuple[pd.Ser
     """
     ratio = test.ratio
     num, num_text, num_typed = _numbers(part, ratio.numerator, ratio.unit)
-    den, _, den_typed = _numbers(part, ratio.denominator, ratio.unit)
+    den, den_text, den_typed = _numbers(part, ratio.denominator, ratio.unit)
     highest_num = num.max(axis=1, skipna=True)
     highest_den = den.max(axis=1, skipna=True)
     if ratio.across:
@@ -397,7 +451,21 @@ def _ratio_result(part: pd.DataFrame, test, in_form: np.ndarray) -> tuple[pd.Ser
             "value": _joined(shown),
         }
     )
-    return result, pd.concat([typed_problems, problems], ignore_index=True)
+    # A denominator operand holding text (a brachial pressure "N/A") is left out of the
+    # highest-of: the ratio may still come from the other arm, but never silently.
+    den_bad = (in_form_s & den_text & ~bad).to_numpy(dtype=bool)
+    den_problems = pd.DataFrame(
+        {
+            "row": part.index[den_bad],
+            "code": "not-a-number",
+            "message": (
+                f"a value of {'/'.join(ratio.denominator)} is not a number; left out of the "
+                f"denominator of {test.testcd}"
+            ),
+            "value": _joined(part.loc[den_bad, list(ratio.denominator)]),
+        }
+    )
+    return result, pd.concat([typed_problems, problems, den_problems], ignore_index=True)
 
 
 def _joined(frame: pd.DataFrame) -> np.ndarray:
@@ -605,14 +673,54 @@ def _baseline_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: Timing and identifying qualifiers of a findings record besides USUBJID and --TESTCD: two
+#: records alike in all of them are the same measurement twice (P21 SD1117 checks the same).
+FINDINGS_KEY = ("CAT", "SCAT", "SPEC", "LOC", "LAT", "POS", "DTC", "TPTNUM", "TPT")
+
+
 def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFrame:
-    """Records identical in every mapped variable: reported, all kept (the data manager decides)."""
+    """Duplicates, reported and all kept (the data manager decides).
+
+    ``duplicate-record``: identical in every mapped variable. ``duplicate-key`` (findings):
+    the same subject, test, visit, time point, specimen, location and side, with different
+    results; the record of a left leg filed as the right one shows up this way.
+    """
+    if not len(data):
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
     keys = [c for c in ("USUBJID", *spec.targets, f"{domain}TESTCD", f"{domain}ORRES") if c in data]
     keys = list(dict.fromkeys(keys))
-    if len(keys) < 2 or not len(data):
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    dup = data.duplicated(keys, keep=False).to_numpy(dtype=bool)
-    rows = data[dup]
+    parts = []
+    if len(keys) >= 2:
+        same = data.duplicated(keys, keep=False).to_numpy(dtype=bool)
+        parts.append(
+            _record_problems(
+                domain,
+                data[same],
+                "duplicate-record",
+                "identical to another record in every mapped variable; kept",
+            )
+        )
+    else:
+        same = np.zeros(len(data), dtype=bool)
+    if f"{domain}TESTCD" in data:
+        natural = ["USUBJID", f"{domain}TESTCD", "VISITNUM"]
+        natural += [f"{domain}{k}" for k in FINDINGS_KEY]
+        natural = [c for c in natural if c in data]
+        clash = data[natural].astype("string").fillna("").duplicated(keep=False).to_numpy(bool)
+        clash = clash & ~same
+        parts.append(
+            _record_problems(
+                domain,
+                data[clash],
+                "duplicate-key",
+                "another record has the same subject, test, visit, time, specimen, location "
+                "and side (" + ", ".join(natural) + ") with another result; both kept",
+            )
+        )
+    return _concat(parts, ISSUE_COLUMNS)
+
+
+def _record_problems(domain: str, rows: pd.DataFrame, code: str, message: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "domain": domain,
@@ -621,10 +729,11 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
             "record": rows["_record"].astype(str).to_numpy(),
             "subject": rows["_subject"].to_numpy(),
             "variable": "",
-            "code": "duplicate-record",
-            "message": "identical to another record in every mapped variable; kept",
+            "code": code,
+            "message": message,
             "value": "",
-        }
+        },
+        columns=list(ISSUE_COLUMNS),
     )
 
 

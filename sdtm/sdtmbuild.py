@@ -22,6 +22,7 @@ import pandas as pd
 
 from cdisc.errors import ConformanceError, UsageError
 from cdisc.metadata import DatasetDef
+from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
 from cdisc.writers import lengths, to_ascii, verify_xpt, write_dataset_json, write_xpt
 from cdisc.writers.findings import CODES as WRITER_CODES
@@ -32,7 +33,7 @@ from sdtm.engine import ACCOUNT_COLUMNS, ISSUE_COLUMNS, derive_domain, map_domai
 from sdtm.output import dataset_def, output_frame
 from sdtm.rawchecks import whitespace_only
 from sdtm.referential import subjects_not_in_dm
-from sdtm.specs import StudySpecs
+from sdtm.specs import StudySpecs, referenced_fields
 from sdtm.subjects import normalised_subjects
 from sdtm.trialdesign import design_domains
 
@@ -154,6 +155,7 @@ def run_sdtm(
         "datasets": rows,
         "forms": account.to_dict(orient="records"),
         "not_used": _not_used(export, finished, accounts),
+        "fields_not_used": _fields_not_used(export, specs),
         "policy": EXIT_POLICY,
         "errors": int((issue_frame["severity"] == "error").sum()),
         "warnings": int((issue_frame["severity"] == "warning").sum()),
@@ -397,3 +399,21 @@ def _not_used(export, finished, accounts) -> list[dict]:
         unused = unused.assign(reason=pd.NA)
     unused["reason"] = unused["reason"].fillna("no SDTM spec of this build reads this form")
     return unused.astype(str).to_dict(orient="records")
+
+
+def _fields_not_used(export, specs: StudySpecs) -> dict[str, list[str]]:
+    """Per form some spec reads: its collected fields that no spec names (left out of SDTM)."""
+    used = referenced_fields(specs)
+    out = {}
+    for form in sorted(used):
+        frame = export.forms.get(form)
+        if frame is None:
+            continue
+        names = [
+            c
+            for c in frame.columns
+            if not c.startswith("_") and not c.endswith(DECODE_SUFFIX) and c not in used[form]
+        ]
+        if names:
+            out[form] = names
+    return out

@@ -130,6 +130,8 @@ class Source:
 
     form: str
     filter: Condition | None = None
+    #: CRF items that must be filled: a blank one is reported (``required-item-blank``).
+    required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def _sources(doc, raw, fields, problems) -> tuple[list[Source], list[str]]:
     sources, forms = [], []
     for i, item in enumerate(raw):
         here = ("sources", i)
-        found = check_keys(doc, here, item, required=["form"], optional=["filter"])
+        found = check_keys(doc, here, item, required=["form"], optional=["filter", "required"])
         problems += found
         if not isinstance(item, dict) or "form" not in item:
             continue
@@ -269,9 +271,29 @@ def _sources(doc, raw, fields, problems) -> tuple[list[Source], list[str]]:
             cond = check_condition(
                 doc, (*here, "filter"), item["filter"], _set(fields, form), problems
             )
+        required = _required_fields(doc, here, item.get("required"), _set(fields, form), problems)
         forms.append(form)
-        sources.append(Source(form, cond))
+        sources.append(Source(form, cond, required))
     return sources, forms
+
+
+def _required_fields(doc, here, raw, declared, problems) -> tuple[str, ...]:
+    """The ``required:`` list of a source: CRF items that must not be blank."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(f, str) for f in raw):
+        problems.append(doc.problem((*here, "required"), "expected a list of field names"))
+        return ()
+    for i, name in enumerate(raw):
+        if declared is not None and name not in declared:
+            problems.append(
+                doc.problem(
+                    (*here, "required", i),
+                    f"the form declares no field {name!r}",
+                    did_you_mean(name, declared),
+                )
+            )
+    return tuple(raw)
 
 
 def _set(fields, form):

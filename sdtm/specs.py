@@ -96,3 +96,49 @@ def _ref_problems(study: Study, design: Design, fields: dict[str, set[str]]) -> 
                 )
             )
     return problems
+
+
+def condition_fields(condition) -> set[str]:
+    """Every raw field a condition object tests, nested ones included."""
+    if condition is None:
+        return set()
+    names = {condition.field} if condition.field else set()
+    for part in condition.parts:
+        names |= condition_fields(part)
+    return names
+
+
+def referenced_fields(specs: StudySpecs) -> dict[str, set[str]]:
+    """Form -> the raw fields some spec reads (decode twins folded onto their item).
+
+    A field of a read form that no spec names is reported in ``build_report.json``
+    (``fields_not_used``), so an item left out of SDTM is a visible decision.
+    """
+    out: dict[str, set[str]] = {}
+
+    def add(forms, *names) -> None:
+        for form in forms:
+            out.setdefault(form, set()).update(
+                n.removesuffix(DECODE_SUFFIX) for n in names if isinstance(n, str)
+            )
+
+    for ref in (r for _, r in specs.design.refs()):
+        add([ref.form], ref.field)
+    for form, name in specs.design.visit_dates.items():
+        add([form], name)
+    for spec in specs.domains.values():
+        forms = [s.form for s in spec.sources]
+        for source in spec.sources:
+            add([source.form], *condition_fields(source.filter), *source.required)
+        for step in spec.steps:
+            add(forms, step.args.get("field"), step.args.get("time"))
+            add(forms, *condition_fields(step.when))
+        for test in spec.tests:
+            add(forms, *test.fields, test.unit_field, test.reason_field, test.laterality_field)
+            add(forms, test.standard_field)
+            if test.ratio is not None:
+                add(forms, *test.ratio.denominator, *test.ratio.across)
+        for q in spec.supplemental:
+            add(forms, q.field, *condition_fields(q.when))
+        add(forms, *condition_fields(spec.not_done))
+    return out

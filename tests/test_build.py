@@ -313,3 +313,25 @@ def test_a_planted_subject_without_dm_is_reported_per_record(tmp_path):
     assert others <= variants
     assert {p["value"] for p in flagged if p["subject"] == "99-999"} == {"SAIL-99-999"}
     assert "subject-not-in-dm" in result.output
+
+
+def test_collected_fields_no_spec_names_are_listed_as_not_used(built):
+    """fields_not_used: each listed field is collected on its form and named by no YAML of
+    the study (searched as a word in the spec files' text); mapped fields are never listed."""
+    import re
+
+    import mappings
+    from cdisc.readers import read_declared
+
+    study, raw, _, _, report = built
+    folder = Path(mappings.__file__).parent / study
+    text = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.yaml"))
+    declared = read_declared(raw)
+    listed = report["fields_not_used"]
+    assert listed, "the bundled exports collect items SDTM leaves out (e.g. EX volume)"
+    for form, names in listed.items():
+        for name in names:
+            assert name in declared[form]
+            assert not re.search(rf"\b{re.escape(name)}(_DECODE)?\b", text), (form, name)
+    for form in ("ae", "vs"):
+        assert form not in listed or not {"AETERM", "aeterm", "SYSBP", "sysbp"} & set(listed[form])

@@ -153,3 +153,54 @@ def test_a_coded_item_holding_a_value_outside_its_codes_is_reported():
     assert out.problems["code"].tolist() == ["code-not-in-item-codelist"]
     assert out.problems["row"].tolist() == [1]
     assert out.problems["value"].tolist() == ["Severe"]
+
+
+def _vs_raw(**fields) -> pd.DataFrame:
+    n = len(next(iter(fields.values())))
+    base = {"_file": "f", "_form": "vs", "_record": [str(i + 1) for i in range(n)]}
+    base |= {"_subject": "01", "_site": "S1", "_event": "BL", "_repeat": None}
+    return pd.DataFrame(base | fields)
+
+
+def test_a_blank_required_crf_item_is_reported_and_the_record_kept():
+    from cdisc.readers.base import RawExport
+
+    raw = _vs_raw(AETERM=["Rash", "Cough", "Fever"], AESEV=["1", " ", None])
+    raw["_form"] = "ae"
+    spec = DomainSpec(
+        domain="AE",
+        path="ae.yaml",
+        sources=(Source("ae", required=("AESEV",)),),
+        steps=(Step("AETERM", "assign_no_ct", {"field": "AETERM"}),),
+    )
+    out = map_domain(
+        spec, RawExport("odm", "x", {"ae": raw}), Context(Standards.load()), Design(), "ST"
+    )
+    assert len(out.data) == 3
+    blank = out.issues[out.issues["code"] == "required-item-blank"]
+    assert blank["record"].tolist() == ["2", "3"] and set(blank["variable"]) == {"AESEV"}
+
+
+def test_two_records_of_one_side_at_a_visit_are_reported_as_duplicate_keys():
+    from cdisc.readers.base import RawExport
+    from sdtm.engine import derive_domain
+    from sdtm.spec import Test
+
+    # Record 2 is the left leg filed as the right one: two RIGHT results at one visit.
+    raw = _vs_raw(ABIDAT=["2021-06-01"] * 3, LAT=["LEFT", "RIGHT", "RIGHT"], SYS=["80", "95", "70"])
+    spec = DomainSpec(
+        domain="VS",
+        path="vs.yaml",
+        sources=(Source("vs"),),
+        steps=(Step("VSDTC", "assign_datetime", {"field": "ABIDAT"}),),
+        tests=(
+            Test(
+                "ANKSYS", "SYS", test="Ankle Systolic Pressure", unit="mmHg", laterality_field="LAT"
+            ),
+        ),
+    )
+    context = Context(Standards.load())
+    mapped = map_domain(spec, RawExport("odm", "x", {"vs": raw}), context, Design(), "ST")
+    out = derive_domain(mapped, spec, None, Design())
+    clash = out.issues[out.issues["code"] == "duplicate-key"]
+    assert sorted(clash["record"]) == ["2", "3"]

@@ -35,6 +35,7 @@ DOMAINS = [
     "CM",
     "MH",
     "IE",
+    "FT",
 ]
 ADAM = {"ADSL": "Subject-Level Analysis Dataset", "BDS": "Basic Data Structure"}
 
