@@ -509,9 +509,17 @@ def _test_name(test_cl, context: Context, domain: str, testcd: str) -> str:
 
 
 def derive_domain(
-    frame: DomainFrame, spec: DomainSpec, dm: pd.DataFrame | None, design: Design
+    frame: DomainFrame,
+    spec: DomainSpec,
+    dm: pd.DataFrame | None,
+    design: Design,
+    visits: pd.DataFrame | None = None,
 ) -> DomainFrame:
-    """Second pass: VISITNUM/VISIT, units, study days, EPOCH, baseline flag and --SEQ."""
+    """Second pass: VISITNUM/VISIT, units, study days, EPOCH, baseline flag and --SEQ.
+
+    ``visits`` (:func:`sdtm.subjectvisits.visit_numbers`) numbers the raw records' visits
+    over every form of the study; without it a domain numbers its own records.
+    """
     d, data, issues = spec.domain, frame.data.copy(), [frame.issues]
     derivations = spec.derivations
     ref = None
@@ -525,6 +533,17 @@ def derive_domain(
     if derivations.get("visit") and len(data):
         visit = derive_visit(data.assign(_dtc=data[dtc_name]) if dtc_name else data, design)
         data["VISITNUM"], data["VISIT"] = visit["VISITNUM"], visit["VISIT"]
+        if visits is not None and len(visits):
+            # The study-wide numbering (every form's records) wins, so an unscheduled
+            # visit has one VISITNUM in every domain and in SV.
+            key = ["_form", "_subject", "_record"]
+            table = visits.drop_duplicates(key).set_index(key)
+            found = pd.MultiIndex.from_frame(data[key].astype(str))
+            num = table["VISITNUM"].reindex(found).to_numpy()
+            name = table["VISIT"].reindex(found).astype("string").to_numpy()
+            has = ~pd.isna(num)
+            data.loc[has, "VISITNUM"] = num[has]
+            data.loc[has, "VISIT"] = name[has]
     if spec.tests and f"{d}ORRES" in data and len(data):
         targets = {t.testcd: t.target_unit for t in spec.tests if t.target_unit is not None}
         data, found = standardize_units(
@@ -553,6 +572,12 @@ def derive_domain(
             data = derive_vars_dy(data.assign(_RFSTDTC=ref["RFSTDTC"]), "_RFSTDTC", days).drop(
                 columns="_RFSTDTC"
             )
+        for name, values in (derivations.get("by_arm") or {}).items():
+            # A value known only once the subject's arm is (EXTRT of a blinded trial):
+            # DM's ARMCD picks it; a subject without an arm keeps what the steps mapped.
+            arm = data["USUBJID"].map(cols["ARMCD"]).astype("string")
+            picked = arm.map({str(k): str(v) for k, v in values.items()}).astype("string")
+            data[name] = picked.fillna(data[name].astype("string")) if name in data else picked
         epoch_dtc = derivations.get("epoch")
         if epoch_dtc and epoch_dtc in data:
             data["EPOCH"] = derive_epoch(data[epoch_dtc], data["USUBJID"], dm, design)

@@ -35,6 +35,7 @@ from sdtm.rawchecks import whitespace_only
 from sdtm.referential import subjects_not_in_dm
 from sdtm.specs import StudySpecs, referenced_fields
 from sdtm.subjects import normalised_subjects
+from sdtm.subjectvisits import visit_numbers
 from sdtm.trialdesign import design_domains
 
 
@@ -80,7 +81,10 @@ def run_sdtm(
         ae = mapped["AE"].data if "AE" in mapped else None
         dm.data = derive_dm(dm.data, ex, ae, export, design, context, studyid)
     dm_data = mapped["DM"].data if "DM" in mapped else None
-    finished = {n: derive_domain(f, specs.domains[n], dm_data, design) for n, f in mapped.items()}
+    visits = visit_numbers(export, design, context, studyid)
+    finished = {
+        n: derive_domain(f, specs.domains[n], dm_data, design, visits) for n, f in mapped.items()
+    }
     created = build_time(design.output_date)
     folder = target / "m5" / "datasets" / studyid.lower() / "tabulations" / "sdtm"
     lineage_dir = target / "lineage"

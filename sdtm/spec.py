@@ -35,7 +35,7 @@ from sdtm.conditions import Condition, check_condition
 
 DOMAIN_KEYS = ("domain", "sources", "variables", "supplemental", "tests", "not_done", "sequence")
 DOMAIN_KEYS += ("derivations",)
-DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline", "death_from")
+DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline", "death_from", "by_arm")
 TEST_KEYS = ("testcd", "test", "result", "unit", "unit_field", "reason_field")
 TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_unit")
 TEST_KEYS += ("category", "subcategory", "specimen", "standard_field", "ratio", "decimals")
@@ -194,6 +194,8 @@ def check_domain(
     sequence = _names(doc, ("sequence",), data.get("sequence") or [], problems)
     derivations = data.get("derivations") or {}
     problems += check_keys(doc, ("derivations",), derivations, optional=DERIVATION_KEYS)
+    if isinstance(derivations, dict) and "by_arm" in derivations:
+        problems += _check_by_arm(doc, derivations["by_arm"], known)
     mapped = {s.target for s in steps} | ENGINE_VARIABLES | _derived(domain, data, tests)
     for var in standards.sdtm_variables(domain):
         if var.core == "Req" and var.name not in mapped:
@@ -214,6 +216,18 @@ def check_domain(
         not_done=not_done,
     )
     return spec, problems
+
+
+def _check_by_arm(doc, raw, known: set[str]) -> list[SpecProblem]:
+    """``by_arm: {EXTRT: {BMMSC: BM-MSC, PLACEBO: PLACEBO}}``: a variable's value per ARMCD."""
+    here = ("derivations", "by_arm")
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        return [doc.problem(here, "expected {VARIABLE: {ARMCD: value, ...}}")]
+    return [
+        doc.problem((*here, name), f"{name} is not a variable of this domain")
+        for name in raw
+        if name not in known
+    ]
 
 
 def _derived(domain: str, data: dict, tests: list[Test]) -> set[str]:

@@ -109,6 +109,24 @@ def _visit_records(
     return frame.astype({"USUBJID": "string", "_dtc": "string", "_event": "string"})
 
 
+def visit_numbers(
+    export: RawExport, design: Design, context: Context, studyid: str
+) -> pd.DataFrame:
+    """Every raw record of a visit with its VISITNUM and VISIT, numbered over all forms.
+
+    An unscheduled visit is numbered after the subject's previous scheduled visit among the
+    records of every form, so LB, VS and SV give one unscheduled visit one number even when
+    a domain lacks that scheduled visit. Columns: USUBJID, _event, _dtc, _file, _form,
+    _record, _subject, VISITNUM, VISIT.
+    """
+    records = _visit_records(export, design, context, studyid)
+    if not len(records):
+        return records
+    visit = derive_visit(records, design)
+    records = records.assign(VISITNUM=visit["VISITNUM"], VISIT=visit["VISIT"])
+    return records.dropna(subset=["VISITNUM"])
+
+
 def derive_sv(
     export: RawExport, dm: pd.DataFrame, design: Design, context: Context, studyid: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -119,12 +137,9 @@ def derive_sv(
     SVUPDES names the forms of an unscheduled visit; EPOCH comes from SE at SVSTDTC.
     Returns ``(sv, problems)``, problems with :data:`sdtm.engine.ISSUE_COLUMNS`.
     """
-    records = _visit_records(export, design, context, studyid)
+    records = visit_numbers(export, design, context, studyid)
     if not len(records):
         return pd.DataFrame(), pd.DataFrame(columns=list(ISSUE_COLUMNS))
-    visit = derive_visit(records, design)
-    records = records.assign(VISITNUM=visit["VISITNUM"], VISIT=visit["VISIT"])
-    records = records.dropna(subset=["VISITNUM"])
     unscheduled = records["_event"].isin(design.unscheduled).fillna(False)
     records = records.assign(
         _unsched=unscheduled, _where=records["_form"] + ":" + records["_record"]

@@ -335,3 +335,24 @@ def test_collected_fields_no_spec_names_are_listed_as_not_used(built):
             assert not re.search(rf"\b{re.escape(name)}(_DECODE)?\b", text), (form, name)
     for form in ("ae", "vs"):
         assert form not in listed or not {"AETERM", "aeterm", "SYSBP", "sysbp"} & set(listed[form])
+
+
+def test_every_visit_of_every_domain_is_a_visit_of_sv(built):
+    """One visit, one number: every (USUBJID, VISITNUM, VISIT) of a domain is an SV record,
+    unscheduled visits included (numbered over every form, not per domain)."""
+    import pyreadstat
+
+    _, _, folder, _, _ = built
+    xpts = {p.stem.upper(): p for p in _xpts(folder)}
+    sv, _ = pyreadstat.read_xport(str(xpts["SV"]))
+    visits = set(zip(sv["USUBJID"], sv["VISITNUM"].round(2), sv["VISIT"], strict=True))
+    checked = 0
+    for name, path in xpts.items():
+        data, _ = pyreadstat.read_xport(str(path))
+        if name == "SV" or "VISITNUM" not in data or "USUBJID" not in data:  # TV: planned
+            continue
+        rows = data.dropna(subset=["VISITNUM"])
+        found = set(zip(rows["USUBJID"], rows["VISITNUM"].round(2), rows["VISIT"], strict=True))
+        assert found <= visits, (name, sorted(found - visits)[:5])
+        checked += int((rows["VISITNUM"] % 1 > 0).sum())
+    assert checked, "the bundled exports have unscheduled visits"

@@ -221,3 +221,20 @@ def test_death_found_only_as_a_fatal_ae_outcome_sets_dthdtc_and_dthfl(context):
     # ST-03: the death form's date.
     assert got.loc["ST-03", "DTHDTC"] == "2024-03-15"
     assert got.loc["ST-03", "DTHFL"] == "Y"
+
+
+def test_by_arm_names_the_treatment_given_once_the_subject_arm_is_known():
+    dm = pd.DataFrame(
+        {
+            "USUBJID": ["ST-01", "ST-02", "ST-03"],
+            "ARMCD": ["ACTIVE", "PBO", None],  # ST-03 not unblinded yet
+            **{c: ["2021-03-10"] * 3 for c in ("RFSTDTC", "RFXSTDTC", "RFXENDTC")},
+        }
+    )
+    data = _frame(
+        "EX",
+        [{"USUBJID": u, "EXTRT": "DRUG OR PLACEBO"} for u in ("ST-01", "ST-02", "ST-03")],
+    )
+    by_arm = {"EXTRT": {"ACTIVE": "DRUG", "PBO": "PLACEBO"}}
+    out = _derive("EX", data, dm, derivations={"by_arm": by_arm}).data
+    assert out["EXTRT"].tolist() == ["DRUG", "PLACEBO", "DRUG OR PLACEBO"]
