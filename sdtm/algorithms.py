@@ -43,6 +43,8 @@ class Context:
     date_formats: tuple[str, ...] | None = None
     formats_by_site: dict[str, list[str]] = field(default_factory=dict)
     two_digit_year_pivot: int | None = None
+    #: Coded items of the export: field name -> {code: decode} (its own metadata).
+    item_codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def no_problems() -> pd.DataFrame:
@@ -278,8 +280,76 @@ class Algorithm:
     field_args: tuple[str, ...] = ("field",)
 
 
+def split_responses(
+    text: str, field: str, codelist: str, context: Context, separator: str = ","
+) -> list[tuple[str, str | None]]:
+    """Each answer of a multiple-response value, as (collected, CT submission value or None).
+
+    An answer is read through the item's own decode (``2`` -> ``Asian``) when the export
+    declares one, then looked up in the codelist like :func:`assign_ct`.
+    """
+    cl = context.standards.codelist(codelist)
+    codes = context.item_codes.get(field.removesuffix(DECODE_SUFFIX), {})
+    out = []
+    for part in (p.strip() for p in text.split(separator)):
+        if part:
+            term = _lookup(cl, codes.get(part, part))
+            out.append((part, term.submission_value if term else None))
+    return out
+
+
+def assign_ct_multiple(
+    raw: pd.DataFrame,
+    field: str,
+    codelist: str,
+    *,
+    context: Context,
+    separator: str = ",",
+    multiple: str = "MULTIPLE",
+) -> Mapped:
+    """A multiple-response item (checkboxes): one answer maps like :func:`assign_ct`,
+    several give ``multiple`` (SDTMIG 3.4 DM assumption: RACE = MULTIPLE, each answer in
+    SUPPDM as RACE1, RACE2, ...; see ``supplemental`` ``multiple:``).
+
+    Each answer is read through the item's decode (``2,5`` -> Asian, White); an answer no
+    term names is kept as collected and reported as ``out-of-codelist``.
+
+    >>> ctx = Context(Standards.load(), item_codes={"RACE": {"2": "Asian", "5": "White"}})
+    >>> out = assign_ct_multiple(pd.DataFrame({"RACE": ["5", "2,5", None]}), "RACE", "RACE", context=ctx)
+    >>> out.values.tolist()
+    ['WHITE', 'MULTIPLE', <NA>]
+    """
+    text = _text(raw, field)
+    codes, uniques = pd.factorize(text)
+    mapped, bad_text = [], []
+    for value in uniques:  # a loop over distinct values, not over records
+        answers = split_responses(str(value), field, codelist, context, separator)
+        unknown = [c for c, v in answers if v is None]
+        bad_text.append(", ".join(unknown))
+        if len(answers) > 1:
+            mapped.append(multiple)
+        else:
+            mapped.append(answers[0][1] or answers[0][0] if answers else None)
+    values = pd.Series(np.array([*mapped, None], dtype=object)[codes], index=raw.index, dtype=TEXT)
+    unknown = np.array([*bad_text, ""], dtype=object)[codes]
+    bad = unknown != ""
+    problems = _problems(
+        raw.index[bad],
+        "out-of-codelist",
+        [
+            f"{field}: answer(s) '{u}' not in codelist {codelist}; kept as collected"
+            for u in unknown[bad]
+        ],
+        text[bad].tolist(),
+    )
+    return Mapped(values, problems)
+
+
 #: Every algorithm a spec may name, by its function name.
 ALGORITHMS: dict[str, Algorithm] = {
+    "assign_ct_multiple": Algorithm(
+        assign_ct_multiple, ("field", "codelist"), ("separator", "multiple")
+    ),
     "assign_no_ct": Algorithm(assign_no_ct, ("field",)),
     "assign_ct": Algorithm(assign_ct, ("field", "codelist"), ("synonyms",)),
     "hardcode_no_ct": Algorithm(hardcode_no_ct, ("value",), (), ()),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.readers.base import LINEAGE_COLUMNS, RawExport
-from sdtm.algorithms import ALGORITHMS, Context, no_problems
+from sdtm.algorithms import ALGORITHMS, Context, no_problems, split_responses
 from sdtm.baseline import derive_var_blfl
 from sdtm.conditions import condition_mask
 from sdtm.design import Design, derive_epoch, derive_visit, subject_ids
@@ -37,6 +37,8 @@ ISSUE_COLUMNS = (
     "message",
     "value",
 )
+#: Prefix of the copy of a raw field that a mapped variable of the same name replaced.
+RAW_PREFIX = "_raw:"
 #: Columns of the row-accounting frame: one row per raw record a domain read.
 ACCOUNT_COLUMNS = ("domain", "form", "subject", "record", "used", "reason")
 
@@ -123,6 +125,9 @@ def map_domain(
             chosen = set(data.index[fill])
             problems = problems[problems["row"].isin(chosen)]
         issues.append(issues_from(domain, data, step.target, problems))
+    # A raw field a target replaced (RACE) stays readable as collected for SUPP-- qualifiers.
+    for name in assigned & set(source.columns):
+        data[RAW_PREFIX + name] = source[name]
     return DomainFrame(
         domain, data, _concat(issues, ISSUE_COLUMNS), _concat(accounts, ACCOUNT_COLUMNS)
     )
@@ -762,15 +767,50 @@ def _record_problems(domain: str, rows: pd.DataFrame, code: str, message: str) -
     )
 
 
-def supplemental(frame: pd.DataFrame, spec: DomainSpec, studyid: str) -> pd.DataFrame:
-    """SUPP-- rows (IDVAR = --SEQ, or none for DM) for every declared qualifier with a value."""
+def _collected(frame: pd.DataFrame, field: str) -> pd.Series:
+    """A raw field as collected, also when a mapped variable of its name replaced it."""
+    return frame.get(RAW_PREFIX + field, frame[field]).astype("string")
+
+
+def _answers(frame: pd.DataFrame, q, context: Context) -> tuple[pd.DataFrame, pd.Series, list]:
+    """A multiple-response qualifier: one row per answer of the records with several answers,
+    QNAM numbered RACE1, RACE2, ... and QVAL the answer's CT value (as collected if none)."""
+    value = _collected(frame, q.field).str.strip().fillna("")
+    sep = q.multiple["separator"]
+    several = value.str.contains(sep, regex=False).to_numpy(dtype=bool)
+    rows, qvals, qnams = [], [], []
+    # one pass per record that has several answers (a few per study), not per record
+    for position in np.flatnonzero(several):
+        answers = split_responses(
+            value.iloc[position], q.field, q.multiple["codelist"], context, sep
+        )
+        for i, (collected, term) in enumerate(answers, start=1):
+            rows.append(position)
+            qvals.append(term or collected)
+            qnams.append(f"{q.qnam}{i}")
+    return frame.iloc[rows], pd.Series(qvals, dtype="string"), qnams
+
+
+def supplemental(
+    frame: pd.DataFrame, spec: DomainSpec, studyid: str, context: Context | None = None
+) -> pd.DataFrame:
+    """SUPP-- rows (IDVAR = --SEQ, or none for DM) for every declared qualifier with a value.
+
+    A ``multiple`` qualifier gives one row per answer (``context`` reads each answer through
+    the item's decode and the codelist) and only for records with several answers.
+    """
     d, parts = spec.domain, []
     for q in spec.supplemental:
-        value = frame[q.field].astype("string").str.strip()
-        keep = value.notna() & (value != "")
-        if q.when is not None:
-            keep &= condition_mask(frame, q.when)
-        rows = frame[keep.to_numpy(dtype=bool)]
+        if q.multiple is not None:
+            rows, qval, qnam = _answers(frame, q, context)
+            value, keep = qval, pd.Series(True, index=qval.index)
+            qlabel = [f"{q.qlabel} {name.removeprefix(q.qnam)}" for name in qnam]  # Race 1
+        else:
+            value = _collected(frame, q.field).str.strip()
+            keep = value.notna() & (value != "")
+            if q.when is not None:
+                keep &= condition_mask(frame, q.when)
+            rows, qnam, qlabel = frame[keep.to_numpy(dtype=bool)], q.qnam, q.qlabel
         idvar = "" if d == "DM" else f"{d}SEQ"
         parts.append(
             pd.DataFrame(
@@ -780,8 +820,8 @@ def supplemental(frame: pd.DataFrame, spec: DomainSpec, studyid: str) -> pd.Data
                     "USUBJID": rows["USUBJID"].to_numpy(),
                     "IDVAR": idvar,
                     "IDVARVAL": "" if d == "DM" else rows[f"{d}SEQ"].astype(str).to_numpy(),
-                    "QNAM": q.qnam,
-                    "QLABEL": q.qlabel,
+                    "QNAM": qnam,
+                    "QLABEL": qlabel,
                     "QVAL": value[keep].to_numpy(),
                     "QORIG": q.qorig,
                     "QEVAL": q.qeval or "",

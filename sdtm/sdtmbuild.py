@@ -63,8 +63,15 @@ def run_sdtm(
 ):
     """Map, derive and write every domain; returns (datasets, accounting, issues, report, readback)."""
     study, export, design = summary.study, summary.export, specs.design
+    item_codes = {
+        f.name: f.codelist for fields in export.fields.values() for f in fields if f.codelist
+    }
     context = Context(
-        standards, design.date_formats, design.formats_by_site, design.two_digit_year_pivot
+        standards,
+        design.date_formats,
+        design.formats_by_site,
+        design.two_digit_year_pivot,
+        item_codes,
     )
     studyid = study.studyid
     names = sorted(specs.domains, key=lambda d: (d == "DM", d))
@@ -94,7 +101,7 @@ def run_sdtm(
     outputs = []
     for name, frame in finished.items():
         outputs.append((name, frame.data))
-        supp = supplemental(frame.data, specs.domains[name], studyid)
+        supp = supplemental(frame.data, specs.domains[name], studyid, context)
         if len(supp):
             outputs.append((f"SUPP{name}", supp))
         issues.append(frame.issues)

@@ -41,7 +41,7 @@ TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_
 TEST_KEYS += ("category", "subcategory", "specimen", "standard_field", "ratio", "decimals")
 TEST_KEYS += ("range",)
 RATIO_KEYS = ("numerator", "denominator", "across", "unit")
-SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when")
+SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when", "multiple")
 #: The variables the engine itself sets, so a spec need not (and cannot usefully) map them.
 ENGINE_VARIABLES = {"STUDYID", "DOMAIN", "USUBJID", "RDOMAIN", "EPOCH", "VISITNUM", "VISIT"}
 
@@ -122,6 +122,9 @@ class Supplemental:
     qorig: str = "CRF"
     qeval: str | None = None
     when: Condition | None = None
+    #: ``{codelist, separator}``: a multiple-response item, one record per answer
+    #: (QNAM RACE1, RACE2, ...) for the records with more than one answer.
+    multiple: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -481,6 +484,18 @@ def _step(doc, here, target, item, standards, columns, problems) -> Step | None:
     return Step(target, name, args, when)
 
 
+def _multiple(doc, here, raw, problems) -> dict | None:
+    if raw is None:
+        return None
+    found = check_keys(doc, (*here, "multiple"), raw, required=["codelist"], optional=["separator"])
+    problems += found
+    return (
+        None
+        if found
+        else {"codelist": str(raw["codelist"]), "separator": str(raw.get("separator", ","))}
+    )
+
+
 def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
     if not isinstance(raw, list):
         problems.append(doc.problem(("supplemental",), "expected a list of qualifiers"))
@@ -512,6 +527,7 @@ def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
                 field=str(item["field"]),
                 qorig=str(item.get("qorig", "CRF")),
                 qeval=item.get("qeval"),
+                multiple=_multiple(doc, here, item.get("multiple"), problems),
                 when=when,
             )
         )

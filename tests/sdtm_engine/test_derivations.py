@@ -238,3 +238,30 @@ def test_by_arm_names_the_treatment_given_once_the_subject_arm_is_known():
     by_arm = {"EXTRT": {"ACTIVE": "DRUG", "PBO": "PLACEBO"}}
     out = _derive("EX", data, dm, derivations={"by_arm": by_arm}).data
     assert out["EXTRT"].tolist() == ["DRUG", "PLACEBO", "DRUG OR PLACEBO"]
+
+
+def test_several_races_ticked_give_multiple_and_one_suppdm_record_per_race():
+    from sdtm.algorithms import assign_ct_multiple
+    from sdtm.engine import supplemental
+    from sdtm.spec import Supplemental
+
+    # ODM codes of the race item: 2 = Asian, 5 = White (the export's own decodes).
+    context = Context(Standards.load(), item_codes={"RACE": {"2": "Asian", "5": "White"}})
+    raw = _frame("DM", [{"USUBJID": "ST-01", "RACE": "5"}, {"USUBJID": "ST-02", "RACE": "2,5"}])
+    out = assign_ct_multiple(raw, "RACE", "RACE", context=context)
+    assert out.values.tolist() == ["WHITE", "MULTIPLE"]
+    assert out.problems.empty
+    spec = DomainSpec(
+        domain="DM",
+        path="dm.yaml",
+        sources=(),
+        steps=(),
+        supplemental=(
+            Supplemental("RACE", "Race", "RACE", multiple={"codelist": "RACE", "separator": ","}),
+        ),
+    )
+    supp = supplemental(raw, spec, "ST", context)
+    assert supp[["USUBJID", "QNAM", "QLABEL", "QVAL"]].values.tolist() == [
+        ["ST-02", "RACE1", "Race 1", "ASIAN"],
+        ["ST-02", "RACE2", "Race 2", "WHITE"],
+    ]
