@@ -152,12 +152,14 @@ def run_sdtm(
         else pd.DataFrame(columns=ISSUE_COLUMNS)
     )
     issue_frame["severity"] = severity_of(issue_frame["code"])
+    by_dm = reference_records(export, design) if "DM" in finished else None
     account = _accounting(
         export,
         finished,
         pd.concat(accounts, ignore_index=True)
         if accounts
         else pd.DataFrame(columns=ACCOUNT_COLUMNS),
+        by_dm,
     )
     report_path = target / "build_report.json"
     report = {
@@ -165,7 +167,7 @@ def run_sdtm(
         "created": created.isoformat(),
         "datasets": rows,
         "forms": account.to_dict(orient="records"),
-        "not_used": _not_used(export, finished, accounts),
+        "not_used": _not_used(export, finished, accounts, by_dm),
         "fields_not_used": _fields_not_used(export, specs),
         "policy": EXIT_POLICY,
         "errors": int((issue_frame["severity"] == "error").sum()),
@@ -350,9 +352,25 @@ def _keys(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _used(finished) -> pd.DataFrame:
+def reference_records(export, design) -> pd.DataFrame:
+    """Raw records DM reads through study.yaml (arm_source, reference_dates): each record
+    whose referenced field has a value, as used by DM (the unblinding form gives ARMCD, the
+    follow-up contacts RFPENDTC)."""
+    parts = []
+    for _, ref in design.refs():
+        raw = export.forms.get(ref.form)
+        if raw is None or ref.field not in raw:
+            continue
+        filled = raw[ref.field].astype("string").str.strip().fillna("") != ""
+        parts.append(_keys(raw[filled.to_numpy(dtype=bool)]).assign(domain="DM"))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_KEY, "domain"])
+
+
+def _used(finished, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (raw record, domain that used it)."""
     parts = [_keys(frame.data).assign(domain=name) for name, frame in finished.items()]
+    if extra is not None and len(extra):
+        parts.append(extra)
     if not parts:
         return pd.DataFrame(columns=[*_KEY, "domain"])
     return pd.concat(parts, ignore_index=True).drop_duplicates()
@@ -365,10 +383,10 @@ def _raw_keys(export) -> pd.DataFrame:
     ).drop_duplicates()
 
 
-def _accounting(export, finished, accounts: pd.DataFrame) -> pd.DataFrame:
+def _accounting(export, finished, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
     """Per form: raw records read, used by any domain (and by which), not used."""
     raw = _raw_keys(export)
-    used = raw.merge(_used(finished), on=_KEY, how="inner")
+    used = raw.merge(_used(finished, extra), on=_KEY, how="inner")
     any_used = used.drop_duplicates(_KEY).groupby("form").size()
     by_domain = used.groupby(["form", "domain"]).size()
     forms = sorted(export.forms)
@@ -389,10 +407,10 @@ def _accounting(export, finished, accounts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _not_used(export, finished, accounts) -> list[dict]:
+def _not_used(export, finished, accounts, extra=None) -> list[dict]:
     """Every raw record no domain used, with the reason (a filter, no result, no spec reads it)."""
     raw = _raw_keys(export)
-    used = _used(finished)[_KEY].drop_duplicates()
+    used = _used(finished, extra)[_KEY].drop_duplicates()
     unused = raw.merge(used, on=_KEY, how="left", indicator=True)
     unused = unused[unused["_merge"] == "left_only"][_KEY]
     dropped = [a[~a["used"].astype(bool)] for a in accounts if len(a)]

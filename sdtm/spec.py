@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdisc.errors import SpecError
 from cdisc.standards import Standards
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
 from sdtm.algorithms import ALGORITHMS
@@ -197,6 +198,13 @@ def check_domain(
     sequence = _names(doc, ("sequence",), data.get("sequence") or [], problems)
     derivations = data.get("derivations") or {}
     problems += check_keys(doc, ("derivations",), derivations, optional=DERIVATION_KEYS)
+    if isinstance(derivations, dict) and isinstance(derivations.get("baseline"), dict):
+        problems += check_keys(
+            doc,
+            ("derivations", "baseline"),
+            derivations["baseline"],
+            optional=["by", "dtc", "new_var", "order"],
+        )
     if isinstance(derivations, dict) and "by_arm" in derivations:
         problems += _check_by_arm(doc, derivations["by_arm"], known)
     mapped = {s.target for s in steps} | ENGINE_VARIABLES | _derived(domain, data, tests)
@@ -218,6 +226,13 @@ def check_domain(
         derivations=dict(derivations),
         not_done=not_done,
     )
+    # The death_from rule is checked here too, so cdisc check finds what build would refuse.
+    from sdtm.disposition import death_from_rule  # imports this module: a local import
+
+    try:
+        death_from_rule(spec)
+    except SpecError as exc:
+        return None, [doc.problem(("derivations", "death_from"), exc.message, exc.hint)]
     return spec, problems
 
 

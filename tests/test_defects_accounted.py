@@ -156,6 +156,18 @@ def _targets(specs, form: str, field: str) -> list[tuple[str, str | None, tuple[
     """
     found = []
     field_names = {field, f"{field}_DECODE"}
+    # study.yaml references: DM's variables of the subject (not records of this form).
+    design = specs.design
+    for key, variable in (
+        ("informed_consent", "RFICDTC"),
+        ("death", "DTHDTC"),
+        ("arm_source", "ARMCD"),
+    ):
+        ref = getattr(design, key)
+        if ref is not None and ref.form == form and ref.field in field_names:
+            found.append(("DM", SUBJECT, (variable,)))
+    if any(r.form == form and r.field in field_names for r in design.last_contact):
+        found.append(("DM", SUBJECT, ("RFPENDTC",)))
     for d, spec in specs.domains.items():
         sources = [s for s in spec.sources if s.form == form]
         if not sources:
@@ -202,10 +214,16 @@ def _undetectable(d) -> str:
     return ""
 
 
+#: The "code" of a target that is the subject's DM record, whatever the raw record.
+SUBJECT = "<subject>"
+
+
 def _rows(build: Build, dataset: str, code: str | None, form, subjects, record):
     data = build.datasets.get(dataset)
     if data is None:
         return None
+    if code == SUBJECT:
+        return data[data["_subject"].isin(subjects)]
     hit = (data["_form"] == form) & data["_subject"].isin(subjects) & (data["_record"] == record)
     if code is not None:
         column = "QNAM" if dataset.startswith("SUPP") else f"{dataset}TESTCD"
@@ -315,6 +333,8 @@ def test_every_value_defect_is_mapped_like_the_clean_data_or_reported(builds):
         for dataset, code, variables in targets:
             orres = {f"{dataset}ORRES", f"{dataset}ORRESU", field}
             named = here & problems["variable"].isin({*variables, *orres, code or "", ""})
+            if code == SUBJECT:  # a reference date's problem names DM's variable
+                named = (problems["subject"].isin(subjects)) & problems["variable"].isin(variables)
             if named.any():
                 continue
             a = _rows(messy, dataset, code, d.form, subjects, d.record)

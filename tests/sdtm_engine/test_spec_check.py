@@ -204,3 +204,21 @@ def test_two_records_of_one_side_at_a_visit_are_reported_as_duplicate_keys():
     out = derive_domain(mapped, spec, None, Design())
     clash = out.issues[out.issues["code"] == "duplicate-key"]
     assert sorted(clash["record"]) == ["2", "3"]
+
+
+def test_check_finds_a_malformed_death_rule_and_a_misspelt_baseline_key(tmp_path):
+    study = tmp_path / "sail"
+    shutil.copytree(mappings.ROOT / "sail", study, ignore=shutil.ignore_patterns("raw"))
+    ds = study / "sdtm" / "ds.yaml"
+    text = ds.read_text(encoding="utf-8")
+    assert "    target: DSSTDTC\n" in text
+    ds.write_text(text.replace("    target: DSSTDTC\n", ""), encoding="utf-8")
+    vs = study / "sdtm" / "vs.yaml"
+    text = vs.read_text(encoding="utf-8")
+    assert "new_var: VSLOBXFL" in text
+    vs.write_text(text.replace("new_var: VSLOBXFL", "newvar: VSLOBXFL"), encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_study_specs(load_study(str(study)), Standards.load())
+    lines = str(caught.value).splitlines()
+    assert any("ds.yaml:" in x and "derivations.death_from: " in x for x in lines), lines
+    assert any("vs.yaml:" in x and "derivations.baseline.newvar: unknown key" in x for x in lines)
