@@ -192,6 +192,15 @@ def check_domain(
         doc, data.get("variables") or {}, domain, known, standards, columns, problems
     )
     supp = _supplemental(doc, data.get("supplemental") or [], columns, problems)
+    for i, q in enumerate(supp):
+        if q.multiple is not None:
+            try:
+                standards.codelist(q.multiple["codelist"])
+            except Exception as exc:  # SpecError from Standards; reported, not raised
+                here = ("supplemental", i, "multiple", "codelist")
+                problems.append(
+                    doc.problem(here, getattr(exc, "message", str(exc)), getattr(exc, "hint", None))
+                )
     not_done = None
     if "not_done" in data:
         not_done = check_condition(doc, ("not_done",), data["not_done"], columns, problems)

@@ -222,3 +222,16 @@ def test_check_finds_a_malformed_death_rule_and_a_misspelt_baseline_key(tmp_path
     lines = str(caught.value).splitlines()
     assert any("ds.yaml:" in x and "derivations.death_from: " in x for x in lines), lines
     assert any("vs.yaml:" in x and "derivations.baseline.newvar: unknown key" in x for x in lines)
+
+
+def test_check_finds_an_unknown_codelist_of_a_multiple_response_qualifier(tmp_path):
+    study = tmp_path / "sail"
+    shutil.copytree(mappings.ROOT / "sail", study, ignore=shutil.ignore_patterns("raw"))
+    dm = study / "sdtm" / "dm.yaml"
+    text = dm.read_text(encoding="utf-8")
+    assert "multiple: {codelist: RACE}" in text
+    dm.write_text(text.replace("multiple: {codelist: RACE}", "multiple: {codelist: RACEX}"))
+    with pytest.raises(SpecError) as caught:
+        load_study_specs(load_study(str(study)), Standards.load())
+    assert "supplemental.0.multiple.codelist" in str(caught.value)
+    assert "RACEX" in str(caught.value)
