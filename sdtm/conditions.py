@@ -155,3 +155,16 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
         return text.isin(wanted).fillna(False).to_numpy(dtype=bool)
     equal = (text == wanted[0]).fillna(False).to_numpy(dtype=bool)
     return equal if condition.kind == "equals" else ~equal
+
+
+def condition_fields(condition: Condition | None) -> set[str]:
+    """Every raw field a condition reads, nested conditions included (none for ``None``).
+
+    >>> sorted(condition_fields(Condition("all", parts=(Condition("equals", "A", "1"),
+    ...                                                  Condition("present", "B", True)))))
+    ['A', 'B']
+    """
+    if condition is None:
+        return set()
+    own = {condition.field} if condition.field is not None else set()
+    return own.union(*(condition_fields(p) for p in condition.parts))

@@ -29,7 +29,7 @@ import pandas as pd
 from cdisc.errors import SpecError
 from cdisc.readers.base import LINEAGE_COLUMNS
 from cdisc.yamlspec import SpecDocument
-from sdtm.conditions import Condition, check_condition, condition_mask
+from sdtm.conditions import Condition, check_condition, condition_fields, condition_mask
 from sdtm.engine import ACCOUNT_COLUMNS, DomainFrame
 from sdtm.spec import DomainSpec
 
@@ -119,7 +119,7 @@ def derive_death_records(
     """
     if source is None or not len(source):
         return frame
-    if not _fields(when) <= set(source.columns):
+    if not condition_fields(when) <= set(source.columns):
         return frame  # the source domain maps no such variable: no record matches
     matched = source[condition_mask(source, when)].copy()
     date = pd.Series(pd.NA, index=matched.index, dtype="string")
@@ -144,12 +144,6 @@ def derive_death_records(
     added[target] = chosen["_date"].to_numpy()
     added = added.astype({c: "string" for c in (*values, target)})
     return pd.concat([frame, added], ignore_index=True)
-
-
-def _fields(condition: Condition) -> set[str]:
-    """Every field a condition reads."""
-    own = {condition.field} if condition.field is not None else set()
-    return own.union(*(_fields(p) for p in condition.parts))
 
 
 def add_derived_records(

@@ -144,12 +144,13 @@ def _blank_required(domain: str, raw: pd.DataFrame, required: tuple[str, ...]) -
         blank = raw[name].astype("string").str.strip().fillna("") == ""
         rows = raw[blank.to_numpy(dtype=bool)]
         parts.append(
-            _record_problems(
+            issues_at(
                 domain,
                 rows,
-                "required-item-blank",
-                f"{name} is blank; the spec lists it as required on the CRF",
-            ).assign(variable=name)
+                code="required-item-blank",
+                message=f"{name} is blank; the spec lists it as required on the CRF",
+                variable=name,
+            )
         )
     return _concat(parts, ISSUE_COLUMNS)
 
@@ -249,8 +250,8 @@ def _long(
 
 def _split_fixed_unit(result: pd.Series, unit: str) -> tuple[pd.Series, np.ndarray]:
     """A number typed with the test's fixed unit (``156 m`` for a test collected in m, CRF
-    version 2 of the walking test): the number alone, and which rows were read so. Any
-    other text (another unit, ``ND``) is left as collected for the unit checks."""
+    version 2 of the walking test; ``81mmHg`` for a ratio operand): the number alone, and
+    which rows were read so. Any other text (another unit, ``ND``) is left as collected."""
     split = split_value_unit(result)
     same = (resolve_units(split["unit"]) == unit).fillna(False)
     number = pd.to_numeric(split["value"].where(same), errors="coerce")
@@ -395,11 +396,8 @@ def _numbers(
     typed = pd.DataFrame(False, index=frame.index, columns=list(names))
     if unit is not None:
         for name in names:  # a loop over the spec's fields, not over records
-            split = split_value_unit(text[name])
-            same = (resolve_units(split["unit"]) == unit).fillna(False)
-            value = pd.to_numeric(split["value"].where(same), errors="coerce")
-            typed[name] = (same & value.notna()).to_numpy(dtype=bool)
-            numbers[name] = numbers[name].where(~typed[name], value)
+            value, typed[name] = _split_fixed_unit(text[name], unit)
+            numbers[name] = numbers[name].where(~typed[name], pd.to_numeric(value, errors="coerce"))
     not_number = (text.notna() & numbers.isna()).any(axis=1)
     return numbers, not_number, typed.any(axis=1)
 
@@ -723,11 +721,11 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
     if len(keys) >= 2:
         same = data.duplicated(keys, keep=False).to_numpy(dtype=bool)
         parts.append(
-            _record_problems(
+            issues_at(
                 domain,
                 data[same],
-                "duplicate-record",
-                "identical to another record in every mapped variable; kept",
+                code="duplicate-record",
+                message="identical to another record in every mapped variable; kept",
             )
         )
     else:
@@ -739,29 +737,34 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
         clash = data[natural].astype("string").fillna("").duplicated(keep=False).to_numpy(bool)
         clash = clash & ~same
         parts.append(
-            _record_problems(
+            issues_at(
                 domain,
                 data[clash],
-                "duplicate-key",
-                "another record has the same subject, test, visit, time, specimen, location "
+                code="duplicate-key",
+                message="another record has the same subject, test, visit, time, specimen, location "
                 "and side (" + ", ".join(natural) + ") with another result; both kept",
             )
         )
     return _concat(parts, ISSUE_COLUMNS)
 
 
-def _record_problems(domain: str, rows: pd.DataFrame, code: str, message: str) -> pd.DataFrame:
+def issues_at(
+    domain: str, rows: pd.DataFrame, *, code, message, variable="", value=""
+) -> pd.DataFrame:
+    """Problems about ``rows`` (frames carrying the raw lineage columns), one per row,
+    located by their raw file, form, record and subject. ``code``, ``message``,
+    ``variable`` and ``value`` are one value for all rows or one per row."""
     return pd.DataFrame(
         {
             "domain": domain,
-            "file": rows["_file"].to_numpy(),
-            "form": rows["_form"].to_numpy(),
+            "file": rows["_file"].astype(str).to_numpy(),
+            "form": rows["_form"].astype(str).to_numpy(),
             "record": rows["_record"].astype(str).to_numpy(),
-            "subject": rows["_subject"].to_numpy(),
-            "variable": "",
+            "subject": rows["_subject"].astype(str).to_numpy(),
+            "variable": variable,
             "code": code,
             "message": message,
-            "value": "",
+            "value": value,
         },
         columns=list(ISSUE_COLUMNS),
     )
@@ -840,6 +843,7 @@ __all__ = [
     "ISSUE_COLUMNS",
     "DomainFrame",
     "derive_domain",
+    "issues_at",
     "map_domain",
     "no_problems",
     "supplemental",

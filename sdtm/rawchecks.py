@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
-from sdtm.engine import ISSUE_COLUMNS
+from sdtm.engine import ISSUE_COLUMNS, issues_at
 
 
 def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
@@ -39,20 +39,14 @@ def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
             rows = np.flatnonzero(blank.fillna(False).to_numpy(dtype=bool))
             if not len(rows):
                 continue
-            picked = frame.iloc[rows]
             parts.append(
-                pd.DataFrame(
-                    {
-                        "domain": "RAW",
-                        "file": picked["_file"].astype(str).to_numpy(),
-                        "form": form,
-                        "record": picked["_record"].astype(str).to_numpy(),
-                        "subject": picked["_subject"].astype(str).to_numpy(),
-                        "variable": name,
-                        "code": "whitespace-only",
-                        "message": f"{name}: a value of only blanks is read as missing",
-                        "value": text.iloc[rows].to_numpy(),
-                    }
+                issues_at(
+                    "RAW",
+                    frame.iloc[rows],
+                    code="whitespace-only",
+                    message=f"{name}: a value of only blanks is read as missing",
+                    variable=name,
+                    value=text.iloc[rows].to_numpy(),
                 )
             )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)

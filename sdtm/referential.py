@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm.engine import ISSUE_COLUMNS
+from sdtm.engine import ISSUE_COLUMNS, issues_at
 
 #: Problem code of a record whose USUBJID has no DM record (a build warning).
 SUBJECT_NOT_IN_DM = "subject-not-in-dm"
@@ -36,24 +36,18 @@ def subjects_not_in_dm(domain: str, data: pd.DataFrame, dm_usubjid: pd.Series) -
     known = set(dm_usubjid.astype("string").dropna())
     orphan = data[~usubjid.isin(known).fillna(False).to_numpy(dtype=bool)]
     ids = orphan["USUBJID"].astype("string").fillna("").astype(str)
-    return pd.DataFrame(
-        {
-            "domain": domain,
-            "file": orphan["_file"].astype(str).to_numpy(),
-            "form": orphan["_form"].astype(str).to_numpy(),
-            "record": orphan["_record"].astype(str).to_numpy(),
-            "subject": orphan["_subject"].astype(str).to_numpy(),
-            "variable": "USUBJID",
-            "code": SUBJECT_NOT_IN_DM,
-            "message": (
-                "USUBJID "
-                + ids.map(repr)
-                + " has no DM record (Pinnacle 21 SD0064); the raw record is filed under a"
-                " subject id DM does not know"
-            ).to_numpy(),
-            "value": ids.to_numpy(),
-        },
-        columns=list(ISSUE_COLUMNS),
+    return issues_at(
+        domain,
+        orphan,
+        code=SUBJECT_NOT_IN_DM,
+        message=(
+            "USUBJID "
+            + ids.map(repr)
+            + " has no DM record (Pinnacle 21 SD0064); the raw record is filed under a"
+            " subject id DM does not know"
+        ).to_numpy(),
+        variable="USUBJID",
+        value=ids.to_numpy(),
     )
 
 

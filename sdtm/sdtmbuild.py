@@ -29,7 +29,14 @@ from cdisc.writers.findings import CODES as WRITER_CODES
 from sdtm.algorithms import Context
 from sdtm.disposition import add_derived_records
 from sdtm.dm import derive_dm
-from sdtm.engine import ACCOUNT_COLUMNS, ISSUE_COLUMNS, derive_domain, map_domain, supplemental
+from sdtm.engine import (
+    ACCOUNT_COLUMNS,
+    ISSUE_COLUMNS,
+    derive_domain,
+    issues_at,
+    map_domain,
+    supplemental,
+)
 from sdtm.output import dataset_def, output_frame
 from sdtm.rawchecks import whitespace_only
 from sdtm.referential import subjects_not_in_dm
@@ -123,7 +130,7 @@ def run_sdtm(
     ]
     if dm_data is not None:  # TA, TE, TV, TI, TS from study.yaml; SE, SV per subject
         extra, found = design_domains(
-            design, dm_data, export, context, standards, studyid, study.title, study.document
+            design, dm_data, visits, standards, studyid, study.title, study.document
         )
         outputs, issues = outputs + extra, [*issues, found]
     for i, (name, data) in enumerate(outputs):
@@ -223,19 +230,7 @@ class _Written:
 
 def _located(name: str, data: pd.DataFrame, rows: np.ndarray, **columns) -> pd.DataFrame:
     """Issues for ``rows`` (positions in ``data``), located by their raw lineage."""
-    picked = data.iloc[rows]
-    frame = pd.DataFrame(
-        {
-            "domain": name,
-            "file": picked["_file"].astype(str).to_numpy(),
-            "form": picked["_form"].astype(str).to_numpy(),
-            "record": picked["_record"].astype(str).to_numpy(),
-            "subject": picked["_subject"].astype(str).to_numpy(),
-        }
-    )
-    for key, value in columns.items():
-        frame[key] = value
-    return frame.reindex(columns=list(ISSUE_COLUMNS))
+    return issues_at(name, data.iloc[rows], **columns)
 
 
 def _required_empty(name: str, data: pd.DataFrame, out: pd.DataFrame, standards) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
 from cdisc.standards import Standards
 from cdisc.study import Study, _display
 from cdisc.yamlspec import SpecProblem, SpecProblems, did_you_mean, load_spec
+from sdtm.conditions import condition_fields
 from sdtm.design import Design, check_design
 from sdtm.spec import DomainSpec, check_domain
 from sdtm.trialdesign import check_summary
@@ -96,16 +97,6 @@ def _ref_problems(study: Study, design: Design, fields: dict[str, set[str]]) -> 
                 )
             )
     return problems
-
-
-def condition_fields(condition) -> set[str]:
-    """Every raw field a condition object tests, nested ones included."""
-    if condition is None:
-        return set()
-    names = {condition.field} if condition.field else set()
-    for part in condition.parts:
-        names |= condition_fields(part)
-    return names
 
 
 def referenced_fields(specs: StudySpecs) -> dict[str, set[str]]:

@@ -128,16 +128,16 @@ def visit_numbers(
 
 
 def derive_sv(
-    export: RawExport, dm: pd.DataFrame, design: Design, context: Context, studyid: str
+    records: pd.DataFrame, dm: pd.DataFrame, design: Design, studyid: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SV records (one per subject and visit attended) and the out-of-window problems.
+    """SV records (one per subject and visit attended) and the out-of-window problems, from
+    the raw records' visits (:func:`visit_numbers`, the numbering the domains use too).
 
     Lineage: ``_form`` the forms of the visit, ``_record`` its raw records as
     ``form:record`` joined with ``;``. VISITDY is the planned day (scheduled visits only);
     SVUPDES names the forms of an unscheduled visit; EPOCH comes from SE at SVSTDTC.
     Returns ``(sv, problems)``, problems with :data:`sdtm.engine.ISSUE_COLUMNS`.
     """
-    records = visit_numbers(export, design, context, studyid)
     if not len(records):
         return pd.DataFrame(), pd.DataFrame(columns=list(ISSUE_COLUMNS))
     unscheduled = records["_event"].isin(design.unscheduled).fillna(False)

@@ -317,8 +317,7 @@ def check_summary(doc: SpecDocument, design: Design, standards: Standards) -> li
 def design_domains(
     design: Design,
     dm: pd.DataFrame,
-    export,
-    context,
+    visits: pd.DataFrame,
     standards: Standards,
     studyid: str,
     title: str | None = None,
@@ -326,8 +325,9 @@ def design_domains(
 ) -> tuple[list[tuple[str, pd.DataFrame]], pd.DataFrame]:
     """Every trial design and subject-design dataset the design supports, as
     ``[(name, frame), ...]`` (empty ones left out), and the problems found (visit windows).
+    ``visits``: the raw records' visits (:func:`sdtm.subjectvisits.visit_numbers`).
     """
-    sv, problems = derive_sv(export, dm, design, context, studyid)
+    sv, problems = derive_sv(visits, dm, design, studyid)
     frames = [
         ("TA", trial_arms(design, studyid, doc)),
         ("TE", trial_elements(design, studyid, doc)),

@@ -31,7 +31,8 @@ from cdisc.standards import Standards
 from cdisc.study import load_study
 from cdisc.synth import synthesize
 from cdisc.synth.defects import KINDS
-from sdtm.specs import condition_fields, load_study_specs
+from sdtm.conditions import condition_fields
+from sdtm.specs import load_study_specs
 
 STUDIES = {"sail": "odm", "pmsc-cli": "redcap"}
 #: Kinds checked record by record in their own tests below, not by the clean comparison.
