@@ -7,6 +7,7 @@ A condition is a mapping with one test on one raw field, or a combination::
     {field: AETERM, present: true}          # not missing and not blank
     {field: VSPERF, not_equals: "0"}
     {field: AMPLEV, in: [BKA, transtibial], ignore_case: true}
+    {field: PRLAT, same_as: INDEXLAT}       # equal to another field of the same row
     {all: [{...}, {...}]}   {any: [{...}, {...}]}   {not: {...}}
 
 Values are compared as text after trimming, so ``" 1"`` equals ``"1"``. With
@@ -26,10 +27,10 @@ import pandas as pd
 
 from cdisc.yamlspec import did_you_mean
 
-TESTS = ("equals", "not_equals", "in", "present")
+TESTS = ("equals", "not_equals", "in", "present", "same_as")
 COMBINATIONS = ("all", "any", "not")
 #: Tests that compare text, so may take ``ignore_case``.
-TEXT_TESTS = ("equals", "not_equals", "in")
+TEXT_TESTS = ("equals", "not_equals", "in", "same_as")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class Condition:
             return f"not ({self.parts[0].describe()})"
         if self.kind == "present":
             return f"{self.field} {'present' if self.value else 'missing'}"
+        if self.kind == "same_as":
+            return f"{self.field} same as {self.value}" + (
+                " (any case)" if self.ignore_case else ""
+            )
         text = f"{self.field} {self.kind.replace('_', ' ')} {self.value!r}"
         return text + " (any case)" if self.ignore_case else text
 
@@ -112,6 +117,19 @@ def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
     if kind == "present" and not isinstance(value, bool):
         problems.append(doc.problem((*keypath, "present"), "expected true or false"))
         return None
+    if kind == "same_as":
+        if not isinstance(value, str):
+            problems.append(doc.problem((*keypath, "same_as"), "expected a field name"))
+            return None
+        if columns is not None and value not in columns:
+            problems.append(
+                doc.problem(
+                    (*keypath, "same_as"),
+                    f"the source forms declare no field {value!r}",
+                    did_you_mean(value, columns),
+                )
+            )
+            return None
     if extra:
         return None
     return Condition(kind, name, value, ignore_case=ignore_case)
@@ -142,10 +160,16 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
         )
     if condition.kind == "not":
         return ~_mask(raw, condition.parts[0])
-    text = raw[condition.field].astype("string").str.strip()
+    text = _text(raw[condition.field])
     present = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if condition.kind == "present":
         return present if condition.value else ~present
+    if condition.kind == "same_as":
+        # Both sides present and equal: a missing value is never the same as anything.
+        other = _text(raw[condition.value])
+        if condition.ignore_case:
+            text, other = text.str.casefold(), other.str.casefold()
+        return (text == other).fillna(False).to_numpy(dtype=bool) & present
     values = condition.value if condition.kind == "in" else [condition.value]
     wanted = [str(v) for v in values]
     if condition.ignore_case:
@@ -155,6 +179,17 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
         return text.isin(wanted).fillna(False).to_numpy(dtype=bool)
     equal = (text == wanted[0]).fillna(False).to_numpy(dtype=bool)
     return equal if condition.kind == "equals" else ~equal
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as trimmed text; a whole float reads as an integer, so a numeric VISITNUM
+    of 60.0 (as SDTM datasets store it) equals the ``"60"`` a spec writes."""
+    if pd.api.types.is_float_dtype(values):
+        number = values.astype("Float64")
+        whole = number.notna() & (number == number.round())
+        text = number.astype("string")
+        return text.where(~whole, number.round().astype("Int64").astype("string"))
+    return values.astype("string").str.strip()
 
 
 def condition_fields(condition: Condition | None) -> set[str]:
@@ -167,4 +202,6 @@ def condition_fields(condition: Condition | None) -> set[str]:
     if condition is None:
         return set()
     own = {condition.field} if condition.field is not None else set()
+    if condition.kind == "same_as":
+        own.add(condition.value)
     return own.union(*(condition_fields(p) for p in condition.parts))
