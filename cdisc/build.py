@@ -1,11 +1,13 @@
-"""``cdisc build``: read a study's raw export, account for what it holds, and build SDTM.
+"""``cdisc build``: read a study's raw export, account for what it holds, build SDTM and ADaM.
 
 Stages: read the raw export (forms, subjects, records per form, written as
 ``raw_summary.json``), then, when the study has ``sdtm/*.yaml`` specs, check them against
 the export's declared forms and fields, map and derive every domain (:mod:`sdtm.engine`),
 and write each as XPT (and Dataset-JSON with ``dataset_json``) under
 ``OUT/<study>/m5/datasets/<studyid>/tabulations/sdtm/``, with ``build_report.json`` and a
-lineage sidecar per domain (:mod:`sdtm.sdtmbuild`).
+lineage sidecar per domain (:mod:`sdtm.sdtmbuild`). A study with ``adam/*.yaml`` specs
+then gets ADSL, ADTTE and its efficacy dataset under
+``OUT/<study>/m5/datasets/<studyid>/analysis/adam/datasets/`` (:mod:`adam.adambuild`).
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ class SdtmBuild:
     issues: pd.DataFrame
     report_path: Path
     readback: list[str]
+    frames: dict[str, pd.DataFrame]
+    adam: pd.DataFrame | None = None  # dataset, records, path of each ADaM dataset written
 
     @property
     def errors(self) -> int:
@@ -144,6 +148,12 @@ class SdtmBuild:
             f"  {r.dataset:<8} {r.records:>7,} records  {r.path}"
             for r in self.datasets.itertuples(index=False)
         ]
+        if self.adam is not None:
+            lines.append("ADaM datasets:")
+            lines += [
+                f"  {r.dataset:<8} {r.records:>7,} records  {r.path}"
+                for r in self.adam.itertuples(index=False)
+            ]
         lines.append("raw records by form (used by a domain / not used):")
         for r in self.accounting.itertuples(index=False):
             lines.append(
@@ -184,8 +194,10 @@ def build_study(
     with file/form/record in ``build_report.json``, and the build succeeds (exit 0).
     Datasets are written in both cases.
     """
+    from adam.adambuild import add_adam_report, run_adam
+    from adam.specs import load_adam_specs, sdtm_datasets
     from cdisc.standards import Standards
-    from sdtm.sdtmbuild import run_sdtm
+    from sdtm.sdtmbuild import build_time, run_sdtm
     from sdtm.specs import declared_fields, load_study_specs, spec_files
 
     summary = build_raw_summary(study, raw=raw, out=out, progress=progress)
@@ -193,5 +205,22 @@ def build_study(
         return summary
     standards = Standards.load()
     specs = load_study_specs(summary.study, standards, declared_fields(summary.export))
-    result = run_sdtm(summary, specs, standards, out / summary.study.name, dataset_json, progress)
-    return SdtmBuild(summary, *result)
+    adam_specs = load_adam_specs(summary.study, standards, sdtm_datasets(specs))
+    target = out / summary.study.name
+    build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, dataset_json, progress))
+    if adam_specs is None:
+        return build
+    adam = run_adam(
+        build.frames,
+        adam_specs,
+        standards,
+        target,
+        summary.study.studyid,
+        build_time(specs.design.output_date),
+        dataset_json,
+        progress,
+    )
+    build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
+    build.issues = add_adam_report(build.report_path, build.issues, adam)
+    build.readback += adam.readback
+    return build

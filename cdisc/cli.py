@@ -157,7 +157,7 @@ def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) ->
     "study.yaml names.",
 )
 def check(study: str | None, raw: Path | None) -> None:
-    """Check a study's spec files (study.yaml and sdtm/*.yaml) without reading any data.
+    """Check a study's spec files (study.yaml, sdtm/*.yaml, adam/*.yaml) without reading data.
 
     Forms and fields are checked against what the source declares: the ODM
     MetaDataVersion, the REDCap data dictionary (and the data CSV's header line), the
@@ -165,6 +165,7 @@ def check(study: str | None, raw: Path | None) -> None:
     takes well under a second whatever the size of the export. When the export is absent
     (and no --raw is given) forms and fields are reported as not checked.
     """
+    from adam.specs import load_adam_specs, sdtm_datasets
     from cdisc.readers import read_declared
     from cdisc.standards import Standards
     from cdisc.study import load_study, raw_export_path
@@ -177,7 +178,10 @@ def check(study: str | None, raw: Path | None) -> None:
     if files and (raw is not None or source.exists()):
         source = raw_export_path(loaded, raw)
         fields = read_declared(source, kind=loaded.source.format, **loaded.source.options)
-    specs = load_study_specs(loaded, Standards.load(), fields)
+    standards = Standards.load()
+    specs = load_study_specs(loaded, standards, fields)
+    adam = load_adam_specs(loaded, standards, sdtm_datasets(specs))
+    adam_names = adam.names if adam is not None else []
     checked = (
         ""
         if fields is not None or not files
@@ -186,7 +190,8 @@ def check(study: str | None, raw: Path | None) -> None:
     click.echo(
         f"{loaded.document.display}: ok (study {loaded.studyid}, "
         f"{loaded.source.format} source {source.name}, "
-        f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}{checked})"
+        f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}; "
+        f"ADaM: {', '.join(adam_names) or 'none'}{checked})"
     )
 
 

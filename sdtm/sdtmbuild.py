@@ -68,7 +68,11 @@ def run_sdtm(
     dataset_json: bool,
     progress: Callable | None,
 ):
-    """Map, derive and write every domain; returns (datasets, accounting, issues, report, readback)."""
+    """Map, derive and write every domain.
+
+    Returns (datasets, accounting, issues, report path, readback, frames): ``frames`` holds
+    each dataset written, as written (what the ADaM stage reads).
+    """
     study, export, design = summary.study, summary.export, specs.design
     item_codes = {
         f.name: f.codelist for fields in export.fields.values() for f in fields if f.codelist
@@ -105,7 +109,7 @@ def run_sdtm(
     for path in (folder, lineage_dir):
         path.mkdir(parents=True, exist_ok=True)
     rows, issues, accounts, readback = [], [], [], []
-    outputs = []
+    outputs, frames = [], {}
     for name, frame in finished.items():
         outputs.append((name, frame.data))
         supp = supplemental(frame.data, specs.domains[name], studyid, context)
@@ -142,6 +146,7 @@ def run_sdtm(
         issues.append(written.issues)
         readback += written.readback
         if written.path is not None:
+            frames[name] = written.frame
             if dataset_json:
                 write_dataset_json(
                     written.frame,
@@ -183,7 +188,7 @@ def run_sdtm(
         "readback": readback,
     }
     report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    return datasets, account, issue_frame, report_path, readback
+    return datasets, account, issue_frame, report_path, readback, frames
 
 
 #: Problem codes that fail a build (exit 1); every other code is a warning. Writer codes
@@ -285,6 +290,35 @@ def _write_domain(
         _required_empty(name, data, out, standards),
     ]
     ds = dataset_def(out, name, standards)
+    ds, path, found, readback = write_checked(out, ds, folder, created)
+    issues += found
+    if path is None:
+        return _Written(out, None, None, 0, _concat(issues), readback)
+    seq = next((c for c in out.columns if c.endswith("SEQ")), None)
+    lineage = pd.DataFrame(
+        {
+            "USUBJID": out.get("USUBJID"),
+            "SEQ": out[seq] if seq else None,
+            "file": data["_file"],
+            "form": data["_form"],
+            "subject": data["_subject"],
+            "record": data["_record"].astype(str),
+        }
+    )
+    lineage.to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
+    return _Written(out, ds, path, len(out), _concat(issues), readback)
+
+
+def write_checked(
+    out: pd.DataFrame, ds: DatasetDef, folder: Path, created: dt.datetime
+) -> tuple[DatasetDef, Path | None, list[pd.DataFrame], list[str]]:
+    """Write ``out`` as XPT with lengths from the data and read it back with both readers.
+
+    Returns the DatasetDef with its lengths, the path (None when the writer refused the
+    dataset: a ``not-writable`` error), the problems (read-back findings XPTRB--) and the
+    read-back lines for the console. Shared by the SDTM and ADaM stages.
+    """
+    name = ds.name
     try:
         ds = ds.with_lengths(lengths(out, ds))
         written = write_xpt(out, ds, folder, created=created)
@@ -293,10 +327,10 @@ def _write_domain(
             [[name, str(exc.path or ""), "", "", "", "", "not-writable", exc.message, ""]],
             columns=list(ISSUE_COLUMNS),
         )
-        issues.append(refused)
-        return _Written(out, None, None, 0, _concat(issues), [f"{name}: not written: {exc}"])
+        return ds, None, [refused], [f"{name}: not written: {exc}"]
     findings = verify_xpt(written.path, out, ds)
     readback = [f"{name}: {f.code} {f.message}" for f in findings]
+    issues = []
     if findings:
         issues.append(
             pd.DataFrame(
@@ -313,19 +347,7 @@ def _write_domain(
                 }
             )
         )
-    seq = next((c for c in out.columns if c.endswith("SEQ")), None)
-    lineage = pd.DataFrame(
-        {
-            "USUBJID": out.get("USUBJID"),
-            "SEQ": out[seq] if seq else None,
-            "file": data["_file"],
-            "form": data["_form"],
-            "subject": data["_subject"],
-            "record": data["_record"].astype(str),
-        }
-    )
-    lineage.to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
-    return _Written(out, ds, written.path, len(out), _concat(issues), readback)
+    return ds, written.path, issues, readback
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
