@@ -1,4 +1,4 @@
-"""The study metadata model: one description of every output dataset.
+"""The study metadata model: one description of every output dataset, and of a define.
 
 ARCHITECTURE.md's single source of truth. A :class:`DatasetDef` is resolved once, from
 ``specs/`` (labels, types, core, roles, codelists), the study's mapping spec (origins,
@@ -69,6 +69,7 @@ class VariableDef:
     display_format: str | None = None
     significant_digits: int | None = None
     key_sequence: int | None = None
+    value_list: str | None = None  # OID of the ValueListDef describing it by value
 
     @property
     def xpt_type(self) -> str:
@@ -134,3 +135,188 @@ class DatasetDef:
             for v in self.variables
         )
         return replace(self, variables=variables)
+
+
+# --- Define-XML: what a define.xml says beyond the datasets ---------------------------------
+#
+# A :class:`DefineDocument` is the whole content of one define.xml (tabulation or analysis):
+# the DatasetDefs plus the codelists, value-level metadata, documents, standards and analysis
+# results they refer to. Methods and comments are the text on VariableDef / ValueDef /
+# DatasetDef (``method``, ``comment``); a writer gives each its OID (``MT.<dataset>.<name>``,
+# ``COM.<dataset>.<name>``). A VariableDef's ``codelist`` is the OID of a CodeListDef of the
+# same document, and its ``value_list`` the OID of a ValueListDef.
+
+
+@dataclass(frozen=True)
+class CodeListTerm:
+    """One term of a codelist as the study uses it.
+
+    ``nci_code`` is the term's C-code for a CDISC term (None for a sponsor term);
+    ``extended`` marks a sponsor term added to an extensible CDISC codelist
+    (``def:ExtendedValue="Yes"``); ``decode`` makes the codelist a CodeListItem list.
+    """
+
+    coded_value: str
+    decode: str | None = None
+    nci_code: str | None = None
+    extended: bool = False
+
+
+@dataclass(frozen=True)
+class CodeListDef:
+    """A codelist of a define: a subset of a CDISC codelist (``nci_code`` set, ``standard``
+    the OID of its CT StandardDef), a sponsor list (both None), or an external dictionary
+    (``external`` = (dictionary, version), no terms)."""
+
+    oid: str
+    name: str
+    data_type: str  # text | integer | float
+    terms: tuple[CodeListTerm, ...] = ()
+    nci_code: str | None = None
+    standard: str | None = None
+    extensible: bool = False
+    external: tuple[str, str] | None = None
+    comment: str | None = None
+
+
+#: def:WhereClauseDef RangeCheck comparators.
+COMPARATORS = ("LT", "LE", "GT", "GE", "EQ", "NE", "IN", "NOTIN")
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    """One condition of a where clause: ``<dataset>.<variable> <comparator> <values>``."""
+
+    dataset: str
+    variable: str
+    comparator: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WhereClause:
+    """A def:WhereClauseDef: its range checks, all of which must hold (AND)."""
+
+    oid: str
+    checks: tuple[RangeCheck, ...]
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ValueDef:
+    """One value-level ItemDef (and its ItemRef in the ValueListDef): the variable's
+    metadata where ``where`` holds (``VSORRES`` where ``VSTESTCD EQ ABI``)."""
+
+    oid: str
+    name: str
+    label: str
+    data_type: str
+    where: WhereClause
+    order: int
+    length: int | None = None
+    significant_digits: int | None = None
+    display_format: str | None = None
+    mandatory: bool = False
+    codelist: str | None = None
+    origin: Origin = field(default_factory=lambda: Origin("Collected"))
+    method: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ValueListDef:
+    """A def:ValueListDef: the value-level metadata of ``dataset``.``variable``."""
+
+    oid: str
+    dataset: str
+    variable: str
+    values: tuple[ValueDef, ...]
+
+
+@dataclass(frozen=True)
+class StandardDef:
+    """A def:Standard: ``SDTMIG`` 3.4 (type IG) or ``CDISC/NCI`` 2025-03-28 (type CT, with its
+    publishing set ``SDTM`` / ``ADaM``)."""
+
+    oid: str
+    name: str
+    type: str  # IG | CT
+    version: str
+    publishing_set: str | None = None
+    status: str = "Final"
+
+
+@dataclass(frozen=True)
+class DocumentLeaf:
+    """A def:leaf for a document (annotated CRF, reviewer's guide, program): ``href`` is
+    relative to the define's folder."""
+
+    oid: str
+    href: str
+    title: str
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """One ARM 1.0 analysis result of a display: the dataset it reads, the records it selects
+    (``where``), the variables it analyses, and why (ANLREAS / ANLPURP terms)."""
+
+    oid: str
+    description: str
+    reason: str  # SPECIFIED IN PROTOCOL | SPECIFIED IN SAP | DATA DRIVEN | ...
+    purpose: str  # PRIMARY OUTCOME MEASURE | SECONDARY OUTCOME MEASURE | ...
+    dataset: str
+    where: WhereClause | None
+    variables: tuple[str, ...]
+    parameter: str | None = None  # the PARAMCD variable, when the result is by parameter
+    documentation: str | None = None
+    code_context: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultDisplay:
+    """An ARM 1.0 result display (a table or figure) and its analysis results."""
+
+    oid: str
+    name: str
+    description: str
+    results: tuple[AnalysisResult, ...]
+
+
+@dataclass(frozen=True)
+class DefineDocument:
+    """Everything one define.xml says: study, standards, datasets, value-level metadata,
+    codelists, documents and (analysis only) ARM result displays.
+
+    ``purpose`` is ``Tabulation`` or ``Analysis``; ``created`` the CreationDateTime (ISO
+    8601 text); ``annotated_crf`` and ``supplemental`` are ids of ``leaves``; each dataset's
+    file is ``<name lower>.xpt`` beside the define.
+    """
+
+    study_oid: str
+    study_name: str
+    study_description: str
+    protocol_name: str
+    purpose: str
+    mdv_oid: str
+    mdv_name: str
+    created: str
+    standards: tuple[StandardDef, ...]
+    datasets: tuple[DatasetDef, ...]
+    value_lists: tuple[ValueListDef, ...] = ()
+    codelists: tuple[CodeListDef, ...] = ()
+    leaves: tuple[DocumentLeaf, ...] = ()
+    annotated_crf: str | None = None
+    supplemental: tuple[str, ...] = ()
+    results: tuple[ResultDisplay, ...] = ()
+    define_version: str = "2.1.0"
+    context: str = "Submission"
+    comment: str | None = None
+
+    def dataset(self, name: str) -> DatasetDef:
+        """The dataset called ``name``; KeyError when absent."""
+        for ds in self.datasets:
+            if ds.name == name:
+                return ds
+        raise KeyError(f"the define has no dataset {name}")
