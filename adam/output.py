@@ -17,6 +17,14 @@ from cdisc.standards import Standards
 
 #: SAS dates count days from this day.
 SAS_EPOCH = pd.Timestamp("1960-01-01")
+#: Variables whose values the spec sets, not derives (define origin Assigned).
+ASSIGNED = {"PARAMCD", "PARAM", "PARAMN", "AVISIT", "AVISITN"} | {f"CRIT{i}" for i in range(1, 10)}
+#: def:Structure of a dataset of each ADaM structure.
+STRUCTURES = {
+    "ADSL": "One record per subject",
+    "TTE": "One record per subject per parameter",
+    "BDS": "One record per subject per parameter per analysis visit",
+}
 #: The natural keys of a dataset of each ADaM structure, in KeySequence order.
 KEYS = {
     "ADSL": ("STUDYID", "USUBJID"),
@@ -100,8 +108,15 @@ def dataset_def(
             data_type, display = "text", None
         if column in predecessors:
             origin = Origin("Predecessor", predecessors[column])
+        elif column in ASSIGNED:
+            origin = Origin("Assigned", "Sponsor")
         else:
-            origin = Origin("Derived")
+            origin = Origin("Derived", "Sponsor")
+        codelist = None
+        if ig is not None and ig.codelist:
+            codelist = ig.codelist[0]
+        elif ig is not None and ig.value_list.replace(" ", "") in ("Y;N", "Y"):
+            codelist = "C66742"  # the IG lists Y/N: CDISC's No Yes Response (NY)
         variables.append(
             VariableDef(
                 name=column,
@@ -113,6 +128,7 @@ def dataset_def(
                 origin=origin,
                 method=methods.get(column),
                 display_format=display,
+                codelist=codelist,
             )
         )
     keys = tuple(k for k in KEYS.get(structure, ()) if k in frame.columns)
@@ -122,7 +138,8 @@ def dataset_def(
         purpose="Analysis",
         standard="ADaMIG 1.3",
         cdisc_class=info.cdisc_class,
-        structure=info.structure,
+        structure=STRUCTURES[structure],
+        repeating=structure != "ADSL",
         variables=tuple(variables),
         keys=keys,
         subclass=info.subclass,

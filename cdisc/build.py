@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -129,7 +129,9 @@ class SdtmBuild:
     report_path: Path
     readback: list[str]
     frames: dict[str, pd.DataFrame]
+    defs: dict
     adam: pd.DataFrame | None = None  # dataset, records, path of each ADaM dataset written
+    defines: list[Path] = field(default_factory=list)  # define.xml and define.html written
 
     @property
     def errors(self) -> int:
@@ -168,6 +170,7 @@ class SdtmBuild:
             lines += [f"  {s:<7} {d} {c}: {n:,}" for (s, d, c), n in counts.items()]
         else:
             lines.append("no mapping problems")
+        lines += [f"define: {path}" for path in self.defines]
         lines += [f"read-back: {m}" for m in self.readback]
         lines.append(f"build report written to {self.report_path}")
         return "\n".join(lines)
@@ -195,8 +198,10 @@ def build_study(
     Datasets are written in both cases.
     """
     from adam.adambuild import add_adam_report, run_adam
+    from adam.describe import analysis_define
     from adam.specs import load_adam_specs, sdtm_datasets
     from cdisc.standards import Standards
+    from sdtm.describe import tabulation_define
     from sdtm.sdtmbuild import build_time, run_sdtm
     from sdtm.specs import declared_fields, load_study_specs, spec_files
 
@@ -208,6 +213,15 @@ def build_study(
     adam_specs = load_adam_specs(summary.study, standards, sdtm_datasets(specs))
     target = out / summary.study.name
     build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, dataset_json, progress))
+    created = build_time(specs.design.output_date)
+    study_info = {
+        "studyid": summary.study.studyid,
+        "title": summary.study.title,
+        "created": created.isoformat(timespec="seconds"),
+    }
+    folder = target / "m5" / "datasets" / summary.study.studyid.lower()
+    tabulation = tabulation_define(specs, standards, build.frames, build.defs, **study_info)
+    build.defines = [*_write_define(tabulation, folder / "tabulations" / "sdtm")]
     if adam_specs is None:
         return build
     adam = run_adam(
@@ -216,11 +230,21 @@ def build_study(
         standards,
         target,
         summary.study.studyid,
-        build_time(specs.design.output_date),
+        created,
         dataset_json,
         progress,
     )
+    analysis = analysis_define(adam_specs, standards, adam.frames, adam.defs, **study_info)
+    build.defines += _write_define(analysis, folder / "analysis" / "adam" / "datasets")
     build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
     build.issues = add_adam_report(build.report_path, build.issues, adam)
     build.readback += adam.readback
     return build
+
+
+def _write_define(document, folder: Path) -> list[Path]:
+    """define.xml and define.html of ``document`` beside its datasets."""
+    from define.html import write_define_html
+    from define.xml import write_define
+
+    return [write_define(document, folder), write_define_html(document, folder)]

@@ -70,8 +70,9 @@ def run_sdtm(
 ):
     """Map, derive and write every domain.
 
-    Returns (datasets, accounting, issues, report path, readback, frames): ``frames`` holds
-    each dataset written, as written (what the ADaM stage reads).
+    Returns (datasets, accounting, issues, report path, readback, frames, defs): ``frames``
+    holds each dataset written, as written (what the ADaM stage reads), ``defs`` its
+    DatasetDef with the lengths written (what the define describes).
     """
     study, export, design = summary.study, summary.export, specs.design
     item_codes = {
@@ -109,7 +110,7 @@ def run_sdtm(
     for path in (folder, lineage_dir):
         path.mkdir(parents=True, exist_ok=True)
     rows, issues, accounts, readback = [], [], [], []
-    outputs, frames = [], {}
+    outputs, frames, defs = [], {}, {}
     for name, frame in finished.items():
         outputs.append((name, frame.data))
         supp = supplemental(frame.data, specs.domains[name], studyid, context)
@@ -146,7 +147,7 @@ def run_sdtm(
         issues.append(written.issues)
         readback += written.readback
         if written.path is not None:
-            frames[name] = written.frame
+            frames[name], defs[name] = written.frame, written.dataset
             if dataset_json:
                 write_dataset_json(
                     written.frame,
@@ -188,7 +189,7 @@ def run_sdtm(
         "readback": readback,
     }
     report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    return datasets, account, issue_frame, report_path, readback, frames
+    return datasets, account, issue_frame, report_path, readback, frames, defs
 
 
 #: Problem codes that fail a build (exit 1); every other code is a warning. Writer codes
