@@ -15,7 +15,7 @@ import pandas as pd
 
 from adam.specs import AdamSpecs
 from cdisc.describe import (
-    merged_codelists,
+    define_document,
     sponsor_codelist,
     value_list,
     with_codelists,
@@ -98,20 +98,15 @@ def analysis_define(
             codelists.append(sponsor_codelist(oid, "Censor", frame["CNSR"], codes))
             ds = _codelist(ds, "CNSR", oid)
         datasets.append(ds)
-    datasets, value_lists, codelists = merged_codelists(datasets, value_lists, codelists)
-    return DefineDocument(
-        study_oid=studyid,
-        study_name=studyid,
-        study_description=title or studyid,
-        protocol_name=studyid,
-        purpose="Analysis",
-        mdv_oid=f"MDV.{studyid}.ADAM",
-        mdv_name=f"{studyid} ADaM define",
+    return define_document(
+        "Analysis",
+        (ig, ct),
+        datasets,
+        value_lists,
+        codelists,
+        studyid=studyid,
+        title=title,
         created=created,
-        standards=(ig, ct),
-        datasets=tuple(datasets),
-        value_lists=tuple(value_lists),
-        codelists=tuple(codelists),
         results=tuple(results),
     )
 

@@ -20,8 +20,11 @@ from cdisc.metadata import (
     CodeListDef,
     CodeListTerm,
     DatasetDef,
+    DefineDocument,
     Origin,
     RangeCheck,
+    ResultDisplay,
+    StandardDef,
     ValueDef,
     ValueListDef,
     VariableDef,
@@ -166,6 +169,39 @@ def value_list(
         ),
     )
     return described, ValueListDef(oid, dataset.name, variable, tuple(values))
+
+
+def define_document(
+    purpose: str,
+    standards: tuple[StandardDef, ...],
+    datasets: list[DatasetDef],
+    value_lists: list[ValueListDef],
+    codelists: list[CodeListDef],
+    *,
+    studyid: str,
+    title: str,
+    created: str,
+    results: tuple[ResultDisplay, ...] = (),
+) -> DefineDocument:
+    """The DefineDocument of one package of a build (``purpose`` Tabulation or Analysis),
+    with identical codelist subsets merged (:func:`merged_codelists`)."""
+    datasets, value_lists, codelists = merged_codelists(datasets, value_lists, codelists)
+    short = "SDTM" if purpose == "Tabulation" else "ADAM"
+    return DefineDocument(
+        study_oid=studyid,
+        study_name=studyid,
+        study_description=title or studyid,
+        protocol_name=studyid,
+        purpose=purpose,
+        mdv_oid=f"MDV.{studyid}.{short}",
+        mdv_name=f"{studyid} {'SDTM' if short == 'SDTM' else 'ADaM'} define",
+        created=created,
+        standards=standards,
+        datasets=tuple(datasets),
+        value_lists=tuple(value_lists),
+        codelists=tuple(codelists),
+        results=results,
+    )
 
 
 def merged_codelists(

@@ -33,8 +33,6 @@ href) other than ``<name lower>.xpt``.
 
 from __future__ import annotations
 
-import codecs
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -57,6 +55,7 @@ from cdisc.metadata import (
     VariableDef,
     WhereClause,
 )
+from define.safexml import parse_odm
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NAMESPACES = {
@@ -73,17 +72,6 @@ _STANDARD_NAMES_20 = {"SDTM-IG": "SDTMIG", "ADaM-IG": "ADaMIG", "SEND-IG": "SEND
 
 # Default of _Reader._problem's ``owner``: the OID of the element or its nearest ancestor.
 _OWNER = object()
-# UTF-32 first: its little-endian mark starts with UTF-16's.
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-    # No mark: "<?" in UTF-16, as libxml2 itself detects it (XML 1.0 Appendix F).
-    (b"<\x00?\x00", "utf-16-le"),
-    (b"\x00<\x00?", "utf-16-be"),
-)
-_PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
 
 
 def read_define(path: Path) -> DefineDocument:
@@ -115,85 +103,12 @@ def read_define_with_problems(path: Path) -> tuple[DefineDocument, list[dict]]:
         #   'detail': 'MethodOID'}]
     """
     path = Path(path)
-    root = _parse(path)
+    root = parse_odm(path)
     reader = _Reader(root, path)
     return reader.document(), reader.problems
 
 
 # --- parsing -------------------------------------------------------------------------------
-
-
-def _parse(path: Path) -> etree._Element:
-    """The ODM root of ``path``, parsed without DTDs, entities or network access."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the define: {exc.strerror or exc}",
-            path=path,
-            hint="give the path of a define.xml file",
-        ) from None
-    _refuse_doctype(data, path)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        raise InputError(
-            f"not well-formed XML: {exc.msg}",
-            path=path,
-            location=f"line {line}, column {column}",
-            hint="the file is damaged or truncated; export the define again",
-        ) from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        # Reached only when the prolog scan could not read the encoding (EBCDIC and the like).
-        _doctype_error(path, 1)
-    if root.tag != f"{{{ODM}}}ODM":
-        raise InputError(
-            f"not an ODM document: the root element is {etree.QName(root).localname!r}",
-            path=path,
-            location=f"line {root.sourceline}",
-            hint=f"a define.xml has an ODM root element in the namespace {ODM}",
-        )
-    return root
-
-
-def _refuse_doctype(data: bytes, path: Path) -> None:
-    """InputError when the prolog (before the root element) holds a DOCTYPE.
-
-    Checked on the raw bytes before lxml sees them, so that no entity declaration is ever
-    parsed (XXE, billion laughs); a define has no use for a DTD.
-    """
-    data = _as_utf8(data)
-    start = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    while match := _PROLOG_SKIP.match(data, start):
-        start = match.end()
-    rest = data[start:].lstrip()
-    if rest[:9].upper() == b"<!DOCTYPE":
-        offset = len(data) - len(rest)
-        _doctype_error(path, data.count(b"\n", 0, offset) + 1, b"<!ENTITY" in rest)
-
-
-def _as_utf8(data: bytes) -> bytes:
-    """``data`` re-encoded as UTF-8 when its first bytes say UTF-16 or UTF-32, for the scan."""
-    for bom, codec in _WIDE_BOMS:
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace").encode("utf-8")
-    return data
-
-
-def _doctype_error(path: Path, line: int, entities: bool = True) -> None:
-    what = "declares entities" if entities else "is present"
-    raise InputError(
-        f"refused: a DOCTYPE {what}; a define.xml never needs one, and entities can read "
-        "local files or expand without bound",
-        path=path,
-        location=f"line {line}",
-        hint="remove the <!DOCTYPE ...> declaration and any entity references",
-    )
 
 
 # --- the reader ----------------------------------------------------------------------------

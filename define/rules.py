@@ -25,6 +25,7 @@ import pandas as pd
 from lxml import etree
 
 from cdisc.errors import InputError, UsageError
+from define.safexml import parse_odm
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF21_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -186,38 +187,10 @@ def format_findings(findings: pd.DataFrame) -> str:
 
 
 def _parse(path: Path) -> etree._Element:
-    """The root of the define at ``path``, parsed without DTDs, entities or network."""
+    """The ODM root of the define at ``path``, parsed safely (:mod:`define.safexml`)."""
     if not path.is_file():
         raise UsageError(f"'{path}' is not a file", hint="give the path of a define.xml")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        tree = etree.fromstring(path.read_bytes(), parser).getroottree()
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        raise InputError(
-            f"not well-formed XML ({exc.msg})",
-            path=path,
-            location=f"line {line}, column {column}",
-            hint="repair the XML; a define.xml must be well-formed UTF-8 XML",
-        ) from None
-    if tree.docinfo.doctype:
-        # A DOCTYPE can declare entities (billion laughs, external files); a define needs none.
-        raise InputError(
-            "the document has a DOCTYPE declaration, which Define-XML does not use",
-            path=path,
-            location="line 1",
-            hint="remove the <!DOCTYPE ...> declaration",
-        )
-    root = tree.getroot()
-    if root.tag != f"{{{ODM_NS}}}ODM":
-        raise InputError(
-            f"not a Define-XML document: the root element is {root.tag}",
-            path=path,
-            location=f"line {root.sourceline}",
-            hint=f"a define.xml has an ODM root element in namespace {ODM_NS}",
-        )
+    root = parse_odm(path)
     if root.find(f"{{{ODM_NS}}}Study/{{{ODM_NS}}}MetaDataVersion") is None:
         raise InputError(
             "not a Define-XML document: no Study/MetaDataVersion",

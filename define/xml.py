@@ -60,6 +60,7 @@ from cdisc.metadata import (
     WhereClause,
 )
 from cdisc.writers.files import atomic
+from define.safexml import parse_define
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -632,35 +633,7 @@ def schema_problems(xml: bytes | Path, schema_dir: Path) -> list[str]:
             f"schema_problems takes the define as bytes or a Path, not {type(xml).__name__}",
             hint="wrap a file name in pathlib.Path",
         )
-    path = xml if isinstance(xml, Path) else None
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        content = path.read_bytes() if path is not None else xml
-        tree = etree.fromstring(content, parser).getroottree()
-    except OSError as error:
-        raise InputError(
-            f"cannot read the define: {error.strerror}", path=path, hint="check the path"
-        ) from error
-    except etree.XMLSyntaxError as error:
-        line, column = error.position
-        raise InputError(
-            f"not well-formed XML: {error.msg}",
-            path=path,
-            location=f"line {line}, column {column}",
-            hint="a define.xml must be well-formed XML before it can be checked against the schema",
-        ) from error
-    if tree.docinfo.doctype:
-        # A define has no DTD; one here can only serve entity tricks (and would leave entity
-        # references that the validator cannot handle, since they are not expanded).
-        line = content[: max(content.find(b"<!DOCTYPE"), 0)].count(b"\n") + 1
-        raise InputError(
-            "the define has a DOCTYPE declaration, which Define-XML does not allow",
-            path=path,
-            location=f"line {line}",
-            hint="remove the DOCTYPE and any entity declarations",
-        )
+    tree = parse_define(xml)
     has_arm = any(etree.QName(element).namespace == ARM_NS for element in tree.iter(etree.Element))
     xsd = Path(schema_dir) / (_ARM_XSD if has_arm else _DEFINE_XSD)
     if not xsd.is_file():
@@ -675,7 +648,7 @@ def schema_problems(xml: bytes | Path, schema_dir: Path) -> list[str]:
     except etree.XMLSchemaValidateError as error:
         raise InputError(
             f"the schema validator gave up on the define: {error}",
-            path=path,
+            path=xml if isinstance(xml, Path) else None,
             hint="check that the file is a define.xml",
         ) from error
     if valid:

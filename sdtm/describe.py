@@ -14,7 +14,7 @@ from dataclasses import replace
 import pandas as pd
 
 from cdisc.describe import (
-    merged_codelists,
+    define_document,
     value_list,
     with_codelists,
     with_key_sequence,
@@ -97,20 +97,15 @@ def tabulation_define(
                 values = tuple(_supp_value(v, origins) for v in vl.values)
                 value_lists.append(replace(vl, values=values))
         datasets.append(ds)
-    datasets, value_lists, codelists = merged_codelists(datasets, value_lists, codelists)
-    return DefineDocument(
-        study_oid=studyid,
-        study_name=studyid,
-        study_description=title or studyid,
-        protocol_name=studyid,
-        purpose="Tabulation",
-        mdv_oid=f"MDV.{studyid}.SDTM",
-        mdv_name=f"{studyid} SDTM define",
+    return define_document(
+        "Tabulation",
+        (ig, ct),
+        datasets,
+        value_lists,
+        codelists,
+        studyid=studyid,
+        title=title,
         created=created,
-        standards=(ig, ct),
-        datasets=tuple(datasets),
-        value_lists=tuple(value_lists),
-        codelists=tuple(codelists),
     )
 
 

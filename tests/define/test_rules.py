@@ -385,9 +385,10 @@ def test_entity_expansion_is_refused(tmp_path):
         '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3">&b;</ODM>\n',
         encoding="utf-8",
     )
-    with pytest.raises(InputError, match="DOCTYPE") as caught:
+    with pytest.raises(InputError, match="DOCTYPE declares entities") as caught:
         check_define(bomb)
-    assert caught.value.hint == "remove the <!DOCTYPE ...> declaration"
+    assert caught.value.hint == "remove the <!DOCTYPE ...> declaration and any entity references"
+    assert caught.value.location == "line 2"
 
 
 def test_external_entity_is_not_read(tmp_path):
@@ -407,7 +408,7 @@ def test_external_entity_is_not_read(tmp_path):
 def test_not_a_define(tmp_path):
     other = tmp_path / "define.xml"
     other.write_text('<?xml version="1.0"?>\n<html><body/></html>\n', encoding="utf-8")
-    with pytest.raises(InputError, match="root element is html"):
+    with pytest.raises(InputError, match="root element is 'html'"):
         check_define(other)
     odm = tmp_path / "odm.xml"
     odm.write_text('<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"/>', encoding="utf-8")
