@@ -250,7 +250,12 @@ def validate(path: Path) -> None:
 def _table(rows: list[dict[str, Any]]) -> str:
     width = max(len(r["file"]) for r in rows)
     lines = [f"{'file':<{width}}  {'records':>9}  {'variables':>9}"]
-    lines += [f"{r['file']:<{width}}  {r['records']:>9,}  {r['variables']:>9,}" for r in rows]
+    lines += [
+        f"{r['file']:<{width}}  {r['records']:>9,}  {r['variables']:>9,}"
+        if r["records"] is not None
+        else f"{r['file']:<{width}}  skipped: JSON that is not Dataset-JSON"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 

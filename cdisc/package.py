@@ -31,7 +31,11 @@ def dataset_files(path: Path) -> list[Path]:
 
 
 def inventory(path: Path) -> list[dict[str, Any]]:
-    """One row per dataset file: its path (relative to ``path``), records and variables."""
+    """One row per dataset file: its path (relative to ``path``), records and variables.
+
+    A ``.json`` file that is not Dataset-JSON (a manifest, a build report) is listed with
+    ``records`` None: not a dataset, skipped rather than refused.
+    """
     root = path if path.is_dir() else path.parent
     return [_describe(file, root) for file in dataset_files(path)]
 
@@ -62,5 +66,5 @@ def _describe(file: Path, root: Path) -> dict[str, Any]:
             f"not a readable Dataset-JSON file ({exc})", path=file, location=location
         ) from None
     if not isinstance(data, dict) or "columns" not in data:
-        raise InputError("JSON file is not Dataset-JSON 1.1 (no 'columns')", path=file)
+        return {"file": shown, "records": None, "variables": None}
     return {"file": shown, "records": len(data.get("rows", [])), "variables": len(data["columns"])}

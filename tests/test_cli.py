@@ -85,6 +85,16 @@ def test_validate_inventories_xpt_files(tmp_path):
     assert "NOT CHECKED" in result.output
 
 
+def test_validate_lists_json_that_is_not_dataset_json_as_skipped(tmp_path):
+    frame = pd.DataFrame({"STUDYID": ["S1"], "AESEQ": [1.0]})
+    pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), table_name="AE")
+    (tmp_path / "manifest.json").write_text('{"files": []}', encoding="utf-8")
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "manifest.json  skipped: JSON that is not Dataset-JSON" in result.output
+    assert "ae.xpt                 1          2" in result.output
+
+
 def test_validate_html_named_xpt_is_bad_data(tmp_path):
     (tmp_path / "dm.xpt").write_text("<html><body>Not found</body></html>", encoding="utf-8")
     result = run("validate", str(tmp_path))
