@@ -1,0 +1,1 @@
+"""SDTM conformance rules, registered with :mod:`cdisc.validation.engine` on import."""
