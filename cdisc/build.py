@@ -223,7 +223,7 @@ def build_study(
     tabulation = tabulation_define(specs, standards, build.frames, build.defs, **study_info)
     build.defines = [*_write_define(tabulation, folder / "tabulations" / "sdtm")]
     if adam_specs is None:
-        return build
+        return _validated(build, [folder / "tabulations" / "sdtm"])
     adam = run_adam(
         build.frames,
         adam_specs,
@@ -239,6 +239,23 @@ def build_study(
     build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
     build.issues = add_adam_report(build.report_path, build.issues, adam)
     build.readback += adam.readback
+    return _validated(
+        build, [folder / "tabulations" / "sdtm", folder / "analysis" / "adam" / "datasets"]
+    )
+
+
+def _validated(build: SdtmBuild, folders: list[Path]) -> SdtmBuild:
+    """``build`` with the conformance findings of the packages it wrote: an error fails the
+    build unless a waiver in study.yaml covers it (then it is listed as waived)."""
+    from cdisc.errors import SpecError
+    from cdisc.validation.buildcheck import add_validation_report, validate_written
+    from cdisc.validation.waivers import check_waivers
+
+    waivers, problems = check_waivers(build.raw.study.document)
+    if problems:
+        raise SpecError("\n".join(str(p) for p in problems))
+    found, part = validate_written(folders, waivers)
+    build.issues = add_validation_report(build.report_path, build.issues, found, part)
     return build
 
 

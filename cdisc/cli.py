@@ -169,6 +169,8 @@ def check(study: str | None, raw: Path | None) -> None:
     from cdisc.readers import read_declared
     from cdisc.standards import Standards
     from cdisc.study import load_study, raw_export_path
+    from cdisc.validation.waivers import check_waivers
+    from cdisc.yamlspec import SpecProblems
     from sdtm.specs import load_study_specs, spec_files
 
     loaded = load_study(study)
@@ -182,6 +184,9 @@ def check(study: str | None, raw: Path | None) -> None:
     specs = load_study_specs(loaded, standards, fields)
     adam = load_adam_specs(loaded, standards, sdtm_datasets(specs))
     adam_names = adam.names if adam is not None else []
+    waivers, problems = check_waivers(loaded.document)
+    if problems:
+        raise SpecProblems(problems)
     checked = (
         ""
         if fields is not None or not files
@@ -191,59 +196,127 @@ def check(study: str | None, raw: Path | None) -> None:
         f"{loaded.document.display}: ok (study {loaded.studyid}, "
         f"{loaded.source.format} source {source.name}, "
         f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}; "
-        f"ADaM: {', '.join(adam_names) or 'none'}{checked})"
+        f"ADaM: {', '.join(adam_names) or 'none'}; {len(waivers)} waivers{checked})"
     )
 
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-def validate(path: Path) -> None:
-    """Inventory a package folder of XPT or Dataset-JSON files and check its define.xml.
+@click.option(
+    "--xlsx",
+    "xlsx",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the Excel report (Dataset Summary, Issue Summary, Issue Details, Rules) here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the JSON report (findings, every rule's status, counts, notes) here.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or a worse one exists.",
+)
+def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str) -> None:
+    """Validate a package folder of XPT or Dataset-JSON files, with or without a define.xml.
+
+    \b
+    Runs every conformance rule on the datasets directly in PATH (PATH may also be one
+    dataset file: then only that dataset is checked). File names in any case are read; text
+    that is not UTF-8 is read as windows-1252 and noted. Each finding carries our rule ID,
+    the Pinnacle 21 ID and the CDISC/FDA ID where one corresponds. A rule that cannot be
+    checked (its dataset or variables are absent, it is for the other standard) is listed
+    as NOT CHECKED, never counted as passed.
 
     \b
     When the folder holds a define.xml, its references, methods, descriptions, lengths and
-    linked files are checked, and it is compared with the datasets beside it (datasets,
-    variables, types, lengths, labels). Each finding carries a rule ID (DEF001...) and the
-    Pinnacle 21 ID where one corresponds. Exit 1 when any finding is an error.
+    linked files are checked, and it is compared with the datasets beside it (DEF001...).
+    Reports are written only when asked (--xlsx, --json). Exit 1 when any finding is at
+    or above --fail-on (default: any error).
     """
-    from cdisc.package import inventory
+    from cdisc.errors import UsageError
+    from cdisc.validation.engine import run_rules
+    from cdisc.validation.package import load_package
+    from cdisc.validation.report import (
+        console_summary,
+        failing,
+        with_define_findings,
+        write_json,
+        write_xlsx,
+    )
     from define.reader import read_define
     from define.rules import check_define, format_findings
 
-    datasets = inventory(path)
-    click.echo(_table(datasets))
+    if not path.exists():
+        raise UsageError(f"'{path}' does not exist", hint="give a package folder or a dataset file")
     folder = path if path.is_dir() else path.parent
+    # The package reader (not cdisc.package.inventory) lists the files: it reads windows-1252
+    # text, and each dataset is read once however large the package.
+    package = load_package(folder)
+    loaded = {m.file: m.name for m in package.meta.values() if m.file is not None}
+    files = [path] if path.is_file() else sorted(p for p in folder.iterdir() if p.is_file())
+    files = [p for p in files if p.suffix.lower() in (".xpt", ".json")]
+    keep = {loaded[p] for p in files if p in loaded}
+    package.datasets = {n: f for n, f in package.datasets.items() if n in keep}
+    package.meta = {n: m for n, m in package.meta.items() if n in keep}
+    if not package.datasets:
+        below = sorted(
+            {
+                str(p.parent.relative_to(folder))
+                for p in folder.rglob("*")
+                if p.suffix.lower() == ".xpt"
+            }
+        )
+        raise UsageError(
+            f"no .xpt or Dataset-JSON files directly in '{path}'",
+            hint=f"give the folder that holds them{': ' + ', '.join(below[:5]) if below else ''}",
+        )
+    rows = [
+        {
+            "file": p.name,
+            "records": len(package.datasets[loaded[p]]),
+            "variables": len(package.datasets[loaded[p]].columns),
+        }
+        if p in loaded
+        else {"file": p.name, "records": None, "variables": None}
+        for p in files
+        # A second file of the same dataset is not a skipped JSON; a note says which it is.
+        if p in loaded
+        or not any(n.startswith(f"{p.name}: ") and "also read" in n for n in package.notes)
+    ]
+    click.echo(_table(rows))
     define = next(
         (p for p in sorted(folder.iterdir()) if p.is_file() and p.name.lower() == "define.xml"),
         None,
     )
-    errors = 0
+    define_findings = None
     if define is None:
         click.echo(
             "define.xml: not found — define checks NOT CHECKED "
             "(Pinnacle 21 DD0101: a submission needs one)"
         )
     else:
-        described = read_define(define)
+        described = package.define if package.define is not None else read_define(define)
         variables = sum(len(d.variables) for d in described.datasets)
         click.echo(
             f"define.xml: Define-XML {described.define_version}, {described.purpose or 'purpose not given'}, "
             f"{len(described.datasets)} datasets, {variables} variables, "
             f"{len(described.codelists)} codelists, {len(described.value_lists)} value lists"
         )
-        findings = check_define(define, folder)
-        click.echo(format_findings(findings))
-        errors = int((findings["severity"] == "error").sum())
-    checked = (
-        "the files' readability was"
-        if define is None
-        else "the files' readability and define.xml were"
-    )
-    click.echo(
-        "conformance rules: NOT CHECKED (this version has no rule engine yet); "
-        f"only {checked} checked"
-    )
-    if errors:
+        define_findings = check_define(define, folder)
+        click.echo(format_findings(define_findings))
+    result = with_define_findings(run_rules(package), define_findings)
+    click.echo(console_summary(result))
+    for writer, target in ((write_xlsx, xlsx), (write_json, json_path)):
+        if target is not None:
+            click.echo(f"wrote {writer(result, target)}")
+    if failing(result, fail_on):
         sys.exit(1)
 
 

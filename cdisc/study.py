@@ -90,7 +90,11 @@ def load_study(study: str | None) -> Study:
     doc = load_spec(folder / "study.yaml", display=_display(folder / "study.yaml"))
     data = doc.data
     problems = check_keys(
-        doc, (), data, required=["studyid", "source"], optional=["title", "adam", *STUDY_KEYS]
+        doc,
+        (),
+        data,
+        required=["studyid", "source"],
+        optional=["title", "adam", "waivers", *STUDY_KEYS],
     )
     if problems and not isinstance(data, dict):
         raise SpecProblems(problems)

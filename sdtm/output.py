@@ -13,6 +13,18 @@ from cdisc.metadata import DatasetDef, Origin, VariableDef
 from cdisc.standards import Standards
 
 _INTEGER = ("SEQ", "DY")
+#: The natural keys of the datasets without a subject --SEQ (SDTMIG 3.4 section 3.2 and
+#: the trial design chapter); the rest are keyed STUDYID, USUBJID, --SEQ.
+NATURAL_KEYS = {
+    "DM": ("STUDYID", "USUBJID"),
+    "SV": ("STUDYID", "USUBJID", "VISITNUM"),
+    "SUPP": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+    "TA": ("STUDYID", "ARMCD", "TAETORD"),
+    "TE": ("STUDYID", "ETCD"),
+    "TV": ("STUDYID", "VISITNUM", "ARMCD"),
+    "TI": ("STUDYID", "IETESTCD"),
+    "TS": ("STUDYID", "TSPARMCD", "TSSEQ"),
+}
 _DERIVED = ("SEQ", "DY", "EPOCH", "VISITNUM", "VISIT", "LOBXFL", "STRESC", "STRESN", "STRESU")
 
 
@@ -67,6 +79,9 @@ def dataset_def(frame: pd.DataFrame, name: str, standards: Standards) -> Dataset
         )
     seq = [v.name for v in variables if v.name.endswith("SEQ")]
     keys = ("STUDYID", "USUBJID", *seq) if "USUBJID" in frame else ()
+    natural = NATURAL_KEYS.get("SUPP" if name.startswith("SUPP") else name)
+    if natural is not None and all(k in frame for k in natural):
+        keys = natural
     return DatasetDef(
         name=name,
         label=info.label,

@@ -24,16 +24,30 @@ def _raw(study: str, tmp: Path) -> Path:
     return tmp / "raw"
 
 
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """A function: ``demo_build(study)`` is ``cdisc build STUDY`` of a demo study, run once per
+    session whoever asks first: (raw export path, output folder, click result,
+    build_report.json). Tests read it and must not change it."""
+    done: dict[str, tuple] = {}
+
+    def build(study: str) -> tuple:
+        if study not in done:
+            tmp = tmp_path_factory.mktemp(study)
+            raw = _raw(study, tmp)
+            result = CliRunner().invoke(
+                main, ["build", study, "--raw", str(raw), "--out", str(tmp / "out")]
+            )
+            folder = tmp / "out" / study
+            report = json.loads((folder / "build_report.json").read_text(encoding="utf-8"))
+            done[study] = (raw, folder, result, report)
+        return done[study]
+
+    return build
+
+
 @pytest.fixture(scope="session", params=["sail", "pmsc-cli"])
-def built(request, tmp_path_factory):
-    """``cdisc build STUDY`` of each demo study, once per session: (study, raw export path,
-    output folder, click result, build_report.json). Tests read it and must not change it."""
-    tmp = tmp_path_factory.mktemp(request.param)
-    raw = _raw(request.param, tmp)
-    runner = CliRunner()
-    result = runner.invoke(
-        main, ["build", request.param, "--raw", str(raw), "--out", str(tmp / "out")]
-    )
-    folder = tmp / "out" / request.param
-    report = json.loads((folder / "build_report.json").read_text(encoding="utf-8"))
-    return request.param, raw, folder, result, report
+def built(request, demo_build):
+    """Each demo study's build (see :func:`demo_build`): (study, raw export path, output
+    folder, click result, build_report.json)."""
+    return (request.param, *demo_build(request.param))

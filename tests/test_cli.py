@@ -80,8 +80,10 @@ def test_validate_inventories_xpt_files(tmp_path):
     frame = pd.DataFrame({"STUDYID": ["S1", "S1", "S1"], "AESEQ": [1.0, 2.0, 3.0]})
     pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), table_name="AE")
     result = run("validate", str(tmp_path))
-    assert result.exit_code == 0, result.output
+    # A lone AE lacks its Required variables (SD0056) and the package its TS (SD1115).
+    assert result.exit_code == 1, result.output
     assert "ae.xpt          3          2" in result.output
+    assert "SCH003 (SD0056" in result.output
     assert "NOT CHECKED" in result.output
 
 
@@ -89,7 +91,7 @@ def test_validate_lists_json_that_is_not_dataset_json_as_skipped(tmp_path):
     frame = pd.DataFrame({"STUDYID": ["S1"], "AESEQ": [1.0]})
     pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), table_name="AE")
     (tmp_path / "manifest.json").write_text('{"files": []}', encoding="utf-8")
-    result = run("validate", str(tmp_path))
+    result = run("validate", str(tmp_path), "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert "manifest.json  skipped: JSON that is not Dataset-JSON" in result.output
     assert "ae.xpt                 1          2" in result.output

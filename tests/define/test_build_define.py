@@ -8,6 +8,7 @@ the define with XPath, never through the toolkit's own reader or model.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cdisc.cli import main
+from cdisc.study import load_study
+from cdisc.validation.waivers import apply_waivers, check_waivers
 from define.xml import schema_problems
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -174,8 +177,21 @@ def _value_conditions_are_the_data_values(tree, data) -> None:
     assert checked > 0
 
 
-def test_cdisc_validate_finds_nothing_wrong_with_the_package(package):
+def test_cdisc_validate_finds_no_error_the_study_does_not_waive(package, tmp_path):
     folder, _ = package
-    result = CliRunner().invoke(main, ["validate", str(folder)])
-    assert result.exit_code == 0, result.output
+    report = tmp_path / "validation.json"
+    result = CliRunner().invoke(main, ["validate", str(folder), "--json", str(report)])
     assert "define.xml: no findings (0 errors, 0 warnings)" in result.output
+    study = folder.parts[folder.parts.index("datasets") + 1]
+    waivers, problems = check_waivers(
+        load_study("pmsc-cli" if study == "pmsc-cli" else "sail").document
+    )
+    assert problems == []
+    findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
+    found = pd.DataFrame(
+        findings, columns=["rule", "dataset", "severity"] if not findings else None
+    )
+    errors = apply_waivers(found[found["severity"] == "error"], waivers)
+    assert errors[errors["waived"] == ""].empty, errors.head().to_dict("records")
+    # Exit 1 exactly when the (unwaived, as validate knows no study) errors exist.
+    assert result.exit_code == (1 if len(errors) else 0), result.output

@@ -450,11 +450,11 @@ def run(*args: str):
 
 def test_validate_runs_the_define_checks(tmp_path):
     write_package(tabulation(), tmp_path)
-    result = run("validate", str(tmp_path))
+    # The conformance rules judge the tiny sample data too; this test is about the define.
+    result = run("validate", str(tmp_path), "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert "dm.xpt" in result.output
     assert "define.xml: no findings (0 errors, 0 warnings)" in result.output
-    assert "conformance rules: NOT CHECKED" in result.output
 
 
 def test_validate_exits_1_on_define_errors(tmp_path):
@@ -477,7 +477,9 @@ def test_validate_warnings_only_exit_0(tmp_path):
             "{http://www.w3.org/1999/xlink}href", "dm.xpt"
         ),
     )
-    result = run("validate", str(tmp_path))
+    # Only define findings fail the command here: the tiny sample data trips conformance
+    # rules of its own, which --fail-on never keeps out of the exit code.
+    result = run("validate", str(tmp_path), "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert "DEF008  SD0061" in result.output
     assert "define.xml: 0 errors, 1 warning (DEF008 1)" in result.output
@@ -487,10 +489,10 @@ def test_validate_without_define_says_not_checked(tmp_path):
     write_xpt(
         frame_for(tabulation().datasets[0]), tabulation().datasets[0], tmp_path, created=CREATED
     )
-    result = run("validate", str(tmp_path))
+    result = run("validate", str(tmp_path), "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert "define.xml: not found — define checks NOT CHECKED" in result.output
-    assert "only the files' readability was checked" in result.output
+    assert "  no define.xml: DEF001" in result.output
 
 
 def test_validate_malformed_define_is_a_clean_error(tmp_path):
