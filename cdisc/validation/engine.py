@@ -219,6 +219,7 @@ def _complete(found: pd.DataFrame, rule_: Rule) -> pd.DataFrame:
 
 #: Modules that register rules; imported once, before the first run.
 RULE_MODULES: list[str] = [
+    "cdisc.validation.files",
     "cdisc.validation.schemas",
     "sdtm.rules.metadata",
     "sdtm.rules.consistency",

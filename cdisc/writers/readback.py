@@ -271,14 +271,18 @@ def _value_findings(reader: str, want: _Expected, data: pd.DataFrame) -> list[Fi
 
 
 def _pandas_record_count(path: Path, want: _Expected) -> int:
-    """The record count pandas.read_sas derives, recomputed from the file's bytes.
+    return pandas_record_count(path, len(want.variables), want.record_length())
+
+
+def pandas_record_count(path: Path, variables: int, record_length: int) -> int:
+    """The record count pandas.read_sas derives for an XPT file of one dataset with
+    ``variables`` variables and records of ``record_length`` bytes, from the file's bytes.
 
     Data start after 8 header records, the 140-byte NAMESTR records padded to 80 bytes, and
     the OBS header (SAS TS-140); pandas' formula is in the module docstring.
     """
-    start = 640 + math.ceil(140 * len(want.variables) / 80) * 80 + 80
-    size = path.stat().st_size
-    record_length = want.record_length()
+    start = 640 + math.ceil(140 * variables / 80) * 80 + 80
+    size = Path(path).stat().st_size
     if record_length > 80:
         return (size - start) // record_length
     with path.open("rb") as handle:
