@@ -256,8 +256,8 @@ def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str
     if not path.exists():
         raise UsageError(f"'{path}' does not exist", hint="give a package folder or a dataset file")
     folder = path if path.is_dir() else path.parent
-    # The package reader (not cdisc.package.inventory) lists the files: it reads windows-1252
-    # text, and each dataset is read once however large the package.
+    # The package reader lists the files: it reads windows-1252 text, and each dataset is
+    # read once however large the package.
     package = load_package(folder)
     loaded = {m.file: m.name for m in package.meta.values() if m.file is not None}
     files = [path] if path.is_file() else sorted(p for p in folder.iterdir() if p.is_file())
