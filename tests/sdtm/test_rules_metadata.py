@@ -23,12 +23,11 @@ DEMO_WARNINGS = {"SDM021", "SDM029"}
 
 
 @pytest.fixture(scope="module")
-def demo(built):
-    study, _raw, folder, _result, _report = built
-    if study != "sail":
-        # Mutations are judged on one trial (time budget); both trials run the silence test.
-        pytest.skip("mutation tests run on the sail package")
-    return load_package(folder / "m5" / "datasets" / study / "tabulations" / "sdtm")
+def demo(demo_build):
+    """Trial B's SDTM package: mutations are judged on one trial (time budget); both trials
+    run the silence test (``demo_result``)."""
+    folder = demo_build("sail")[1]
+    return load_package(folder / "m5" / "datasets" / "sail" / "tabulations" / "sdtm")
 
 
 @pytest.fixture(scope="module")
