@@ -11,7 +11,7 @@ checked when it is absent.
 
 Example::
 
-    from cdisc.validation.engine import REGISTRY, run_rules
+    from cdisc.validation.engine import concat_findings, value_text, REGISTRY, run_rules
     import adam.rules  # registers ADR001...
     result = run_rules(package, {k: r for k, r in REGISTRY.items() if k.startswith("ADR")})
 """
@@ -23,7 +23,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc.validation.engine import NotCheckable, findings, rule, variable_findings
+from cdisc.validation.engine import (
+    NotCheckable,
+    concat_findings,
+    findings,
+    rule,
+    value_text,
+    variable_findings,
+)
 from cdisc.validation.package import Package
 
 #: ADaMIG 1.3 subject-level population flags (AD0005B exception 2, AD0019).
@@ -80,19 +87,6 @@ def _tte(package: Package) -> dict[str, pd.DataFrame]:
         for name, frame in _bds(package).items()
         if "CNSR" in frame.columns or name.endswith("TTE")
     }
-
-
-def _show(values: pd.Series) -> pd.Series:
-    """Values as message text: integral numbers without '.0', missing as 'null'."""
-    if pd.api.types.is_numeric_dtype(values):
-        text = values.round(6).astype(str).str.replace(r"\.0$", "", regex=True)
-        return text.where(values.notna(), "null")
-    return values.astype(object).where(values.notna(), "null").astype(str)
-
-
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _differs(left: pd.Series, right: pd.Series) -> pd.Series:
@@ -153,7 +147,7 @@ def illegal_variable_name(package: Package) -> pd.DataFrame:
                 name, bad, [f"{name}.{b}: variable name is not 1-8 of A-Z, 0-9, _" for b in bad]
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -204,7 +198,9 @@ def population_flag_absent(package: Package) -> pd.DataFrame:
 def aval_absent(package: Package) -> pd.DataFrame:
     """A BDS dataset with neither AVAL nor AVALC."""
     bad = [n for n, f in _bds(package).items() if not {"AVAL", "AVALC"} & set(f.columns)]
-    return _concat([variable_findings(n, ["AVAL"], f"{n} has neither AVAL nor AVALC") for n in bad])
+    return concat_findings(
+        [variable_findings(n, ["AVAL"], f"{n} has neither AVAL nor AVALC") for n in bad]
+    )
 
 
 # --- subjects ----------------------------------------------------------------------------
@@ -258,7 +254,7 @@ def subject_not_in_adsl(package: Package) -> pd.DataFrame:
                 message=name + ": USUBJID " + rows["USUBJID"].astype(str) + " is not in ADSL",
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -277,7 +273,9 @@ def adsl_subject_not_in_dm(package: Package) -> pd.DataFrame:
     keys = pd.MultiIndex.from_frame(dm[["STUDYID", "USUBJID"]].astype(object))
     mine = pd.MultiIndex.from_frame(adsl[["STUDYID", "USUBJID"]].astype(object))
     rows = adsl[~mine.isin(keys)]
-    text = "ADSL: STUDYID " + _show(rows["STUDYID"]) + ", USUBJID " + _show(rows["USUBJID"])
+    text = (
+        "ADSL: STUDYID " + value_text(rows["STUDYID"]) + ", USUBJID " + value_text(rows["USUBJID"])
+    )
     return findings(rows, "ADSL", variable="USUBJID", message=text + " is not in SDTM DM")
 
 
@@ -297,7 +295,7 @@ def dm_subject_not_in_adsl(package: Package) -> pd.DataFrame:
         rows,
         "DM",
         variable="USUBJID",
-        message="SDTM DM: USUBJID " + _show(rows["USUBJID"]) + " is not in ADSL",
+        message="SDTM DM: USUBJID " + value_text(rows["USUBJID"]) + " is not in ADSL",
     )
 
 
@@ -313,9 +311,9 @@ def _adsl_matches_dm(variable: str):
         rows = adsl[known & _differs(adsl[variable], theirs)]
         text = (
             f"ADSL.{variable} "
-            + _show(rows[variable])
+            + value_text(rows[variable])
             + f" but DM.{variable} "
-            + _show(theirs[rows.index])
+            + value_text(theirs[rows.index])
             + " for USUBJID "
             + rows["USUBJID"].astype(str)
         )
@@ -418,10 +416,10 @@ def _trt_vs_ex(package: Package, variable: str, column: str) -> pd.DataFrame:
     comparable = flag.isna() & (expected.notna() | ~has_ex)
     bad = comparable & _differs(adsl[variable], expected) & (adsl[variable].notna() | has_ex)
     rows = adsl[bad]
-    expected_text = _show(expected[rows.index]).where(has_ex[rows.index], "no EX record")
+    expected_text = value_text(expected[rows.index]).where(has_ex[rows.index], "no EX record")
     text = (
         f"ADSL.{variable} "
-        + _show(rows[variable])
+        + value_text(rows[variable])
         + " but SDTM EX gives "
         + expected_text
         + " for USUBJID "
@@ -463,8 +461,8 @@ def _inconsistent(frame: pd.DataFrame, name: str, key: list[str], value: str) ->
     rows = sub[counts > 1]
     where = pd.Series("", index=rows.index)
     for k in key:
-        where = where + (" and " if k != key[0] else "") + f"{k} " + _show(rows[k])
-    text = f"{name}: {value} " + _show(rows[value]) + " is one of several for " + where
+        where = where + (" and " if k != key[0] else "") + f"{k} " + value_text(rows[k])
+    text = f"{name}: {value} " + value_text(rows[value]) + " is one of several for " + where
     return findings(rows, name, variable=value, message=text)
 
 
@@ -483,7 +481,7 @@ def _pair_rule(datasets: str, code: str, decode: str, by: tuple[str, ...] = ()):
                 other = re.sub(code, decode, column)
                 if other in frame and all(b in frame for b in by):
                     parts.append(_inconsistent(frame, name, [*by, column], other))
-        return _concat(parts)
+        return concat_findings(parts)
 
     check.__doc__ = f"{decode} is not one value per {code} (both populated)."
     return check
@@ -537,10 +535,10 @@ def population_flag_null(package: Package) -> pd.DataFrame:
                 "ADSL",
                 variable=flag,
                 message=f"ADSL.{flag} is null for USUBJID "
-                + _show(rows.get("USUBJID", pd.Series("", index=rows.index))),
+                + value_text(rows.get("USUBJID", pd.Series("", index=rows.index))),
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -565,10 +563,10 @@ def flag_not_yn(package: Package) -> pd.DataFrame:
                     rows,
                     name,
                     variable=flag,
-                    message=f"{name}.{flag} is '" + _show(rows[flag]) + "', not Y, N or null",
+                    message=f"{name}.{flag} is '" + value_text(rows[flag]) + "', not Y, N or null",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _y_or_null(pattern: str):
@@ -582,10 +580,10 @@ def _y_or_null(pattern: str):
                         rows,
                         name,
                         variable=flag,
-                        message=f"{name}.{flag} is '" + _show(rows[flag]) + "', not Y or null",
+                        message=f"{name}.{flag} is '" + value_text(rows[flag]) + "', not Y or null",
                     )
                 )
-        return _concat(parts)
+        return concat_findings(parts)
 
     check.__doc__ = f"A {pattern} value other than Y or null."
     return check
@@ -626,7 +624,7 @@ def death_without_date(package: Package) -> pd.DataFrame:
         "ADSL",
         variable="DTHDT",
         value="",
-        message="ADSL: DTHFL is Y but DTHDT is missing for USUBJID " + _show(rows["USUBJID"]),
+        message="ADSL: DTHFL is Y but DTHDT is missing for USUBJID " + value_text(rows["USUBJID"]),
     )
 
 
@@ -659,11 +657,11 @@ def imputation_flag_values(package: Package) -> pd.DataFrame:
                         name,
                         variable=column,
                         message=f"{name}.{column} is '"
-                        + _show(rows[column])
+                        + value_text(rows[column])
                         + f"', not one of {', '.join(allowed)}",
                     )
                 )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -687,7 +685,7 @@ def date_not_numeric(package: Package) -> pd.DataFrame:
         parts.append(
             variable_findings(name, bad, [f"{name}.{b} is Char; dates are Num" for b in bad])
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -718,7 +716,7 @@ def date_without_format(package: Package) -> pd.DataFrame:
                         meta.formats.get(column) or "",
                     )
                 )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("ADR042", severity="error", scope="ADaM", p21="AD0046", cdisc="46", message="*DY = 0")
@@ -737,7 +735,7 @@ def study_day_zero(package: Package) -> pd.DataFrame:
                         message=f"{name}.{column} is 0; there is no day 0",
                     )
                 )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -764,12 +762,12 @@ def start_after_end(package: Package) -> pd.DataFrame:
                         name,
                         variable=start,
                         message=f"{name}: {start} "
-                        + _show(rows[start])
+                        + value_text(rows[start])
                         + f" is after {end} "
-                        + _show(rows[end]),
+                        + value_text(rows[end]),
                     )
                 )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- parameters ---------------------------------------------------------------------------
@@ -796,11 +794,11 @@ def paramcd_format(package: Package) -> pd.DataFrame:
                     name,
                     variable="PARAMCD",
                     message=f"{name}.PARAMCD '"
-                    + _show(rows["PARAMCD"])
+                    + value_text(rows["PARAMCD"])
                     + "' is not 1-8 of A-Z, 0-9, _ starting with a letter or _",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("ADR045", severity="error", scope="ADaM", message="PARAM is longer than 200 bytes")
@@ -816,10 +814,12 @@ def param_length(package: Package) -> pd.DataFrame:
                     rows,
                     name,
                     variable="PARAM",
-                    message=f"{name}.PARAM is " + _show(size[rows.index]) + " bytes; at most 200",
+                    message=f"{name}.PARAM is "
+                    + value_text(size[rows.index])
+                    + " bytes; at most 200",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- baseline and change ------------------------------------------------------------------
@@ -856,12 +856,12 @@ def several_baselines(package: Package) -> pd.DataFrame:
                 name,
                 variable="ABLFL",
                 message=f"{name}: more than one ABLFL = Y for USUBJID "
-                + _show(rows["USUBJID"])
+                + value_text(rows["USUBJID"])
                 + ", PARAMCD "
-                + _show(rows["PARAMCD"]),
+                + value_text(rows["PARAMCD"]),
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -885,12 +885,12 @@ def baseline_record_base(package: Package) -> pd.DataFrame:
                     name,
                     variable="BASE",
                     message=f"{name}: ABLFL = Y but BASE "
-                    + _show(rows["BASE"])
+                    + value_text(rows["BASE"])
                     + " != AVAL "
-                    + _show(rows["AVAL"]),
+                    + value_text(rows["AVAL"]),
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -922,12 +922,12 @@ def base_from_baseline(package: Package) -> pd.DataFrame:
                 name,
                 variable="BASE",
                 message=f"{name}: BASE "
-                + _show(rows["BASE"])
+                + value_text(rows["BASE"])
                 + " but the baseline record's AVAL is "
-                + _show(expected[rows.index]),
+                + value_text(expected[rows.index]),
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -960,12 +960,12 @@ def base_without_baseline(package: Package) -> pd.DataFrame:
                 name,
                 variable="BASE" if "BASE" in frame else "BASEC",
                 message=f"{name}: baseline value populated but no ABLFL = Y record for USUBJID "
-                + _show(rows["USUBJID"])
+                + value_text(rows["USUBJID"])
                 + ", PARAMCD "
-                + _show(rows["PARAMCD"]),
+                + value_text(rows["PARAMCD"]),
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -989,12 +989,12 @@ def change_from_baseline(package: Package) -> pd.DataFrame:
                     name,
                     variable="CHG",
                     message=f"{name}: CHG "
-                    + _show(rows["CHG"])
+                    + value_text(rows["CHG"])
                     + " but AVAL - BASE = "
-                    + _show(expected[rows.index]),
+                    + value_text(expected[rows.index]),
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1020,12 +1020,12 @@ def percent_change(package: Package) -> pd.DataFrame:
                     name,
                     variable="PCHG",
                     message=f"{name}: PCHG "
-                    + _show(rows["PCHG"])
+                    + value_text(rows["PCHG"])
                     + " but (AVAL - BASE) / BASE * 100 = "
-                    + _show(expected[rows.index]),
+                    + value_text(expected[rows.index]),
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- time to event ------------------------------------------------------------------------
@@ -1052,10 +1052,10 @@ def censor_value(package: Package) -> pd.DataFrame:
                     rows,
                     name,
                     variable="CNSR",
-                    message=f"{name}: CNSR " + _show(rows["CNSR"]) + " is not an integer >= 0",
+                    message=f"{name}: CNSR " + value_text(rows["CNSR"]) + " is not an integer >= 0",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _filled(frame: pd.DataFrame, *columns: str) -> pd.Series:
@@ -1077,7 +1077,7 @@ def _tte_absent(package: Package, wanted: tuple[str, ...], trigger: str) -> pd.D
                     f"{name}: {trigger} is present but {' or '.join(wanted)} is not",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1139,7 +1139,7 @@ def censored_incomplete(package: Package) -> pd.DataFrame:
                 message=f"{name}: CNSR populated but missing" + missing,
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1152,7 +1152,7 @@ def censored_incomplete(package: Package) -> pd.DataFrame:
 )
 def evntdesc_without_cnsr(package: Package) -> pd.DataFrame:
     """A dataset with EVNTDESC but no CNSR (CNSR "should be present")."""
-    return _concat(
+    return concat_findings(
         [
             variable_findings(n, ["EVNTDESC"], f"{n}: EVNTDESC is present but CNSR is not")
             for n, f in package.datasets.items()
@@ -1171,7 +1171,7 @@ def evntdesc_without_cnsr(package: Package) -> pd.DataFrame:
 )
 def cnsdtdsc_without_cnsr(package: Package) -> pd.DataFrame:
     """A dataset with CNSDTDSC but no CNSR (CNSR "must be present")."""
-    return _concat(
+    return concat_findings(
         [
             variable_findings(n, ["CNSDTDSC"], f"{n}: CNSDTDSC is present but CNSR is not")
             for n, f in package.datasets.items()
@@ -1193,12 +1193,12 @@ def adt_before_start(package: Package) -> pd.DataFrame:
                     name,
                     variable="ADT",
                     message=f"{name}: ADT "
-                    + _show(rows["ADT"])
+                    + value_text(rows["ADT"])
                     + " is before STARTDT "
-                    + _show(rows["STARTDT"]),
+                    + value_text(rows["STARTDT"]),
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("ADR059", severity="warning", scope="ADaM", message="AVAL is not ADT - STARTDT + 1")
@@ -1227,12 +1227,12 @@ def tte_duration(package: Package) -> pd.DataFrame:
                 name,
                 variable="AVAL",
                 message=f"{name}: AVAL "
-                + _show(rows["AVAL"])
+                + value_text(rows["AVAL"])
                 + " but ADT - STARTDT + 1 = "
-                + _show(days[rows.index]),
+                + value_text(days[rows.index]),
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- traceability and imputation ----------------------------------------------------------
@@ -1262,11 +1262,11 @@ def srcdom_unknown(package: Package) -> pd.DataFrame:
                 name,
                 variable="SRCDOM",
                 message=f"{name}: SRCDOM "
-                + _show(rows["SRCDOM"])
+                + value_text(rows["SRCDOM"])
                 + " is not a dataset of the study",
             )
         )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("ADR061", severity="error", scope="ADaM", message="SRCVAR is not a variable of SRCDOM")
@@ -1292,11 +1292,11 @@ def srcvar_unknown(package: Package) -> pd.DataFrame:
                     name,
                     variable="SRCVAR",
                     message=f"{name}: SRCVAR "
-                    + _show(rows["SRCVAR"])
+                    + value_text(rows["SRCVAR"])
                     + f" is not a variable of {domain}",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1341,12 +1341,12 @@ def srcseq_unknown(package: Package) -> pd.DataFrame:
                     name,
                     variable="SRCSEQ",
                     message=f"{name}: no {domain} record with {seq} "
-                    + _show(rows["SRCSEQ"])
+                    + value_text(rows["SRCSEQ"])
                     + " for USUBJID "
-                    + _show(rows["USUBJID"]),
+                    + value_text(rows["USUBJID"]),
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1373,11 +1373,11 @@ def imputed_date_missing(package: Package) -> pd.DataFrame:
                     name,
                     variable=flag,
                     message=f"{name}: {flag} is '"
-                    + _show(rows[flag])
+                    + value_text(rows[flag])
                     + f"' but {flag[:-1]} is missing",
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1399,5 +1399,6 @@ def randomised_without_date(package: Package) -> pd.DataFrame:
         "ADSL",
         variable="RANDDT",
         value="",
-        message="ADSL: RANDFL is Y but RANDDT is missing for USUBJID " + _show(rows["USUBJID"]),
+        message="ADSL: RANDFL is Y but RANDDT is missing for USUBJID "
+        + value_text(rows["USUBJID"]),
     )

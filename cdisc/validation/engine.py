@@ -130,6 +130,29 @@ def findings(
     return out.reset_index(drop=True)
 
 
+def concat_findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The findings of several parts as one frame (an empty one when none has a row)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["dataset", "record", "usubjid", "variable", "value"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def value_text(values: pd.Series) -> pd.Series:
+    """Values as message text: whole numbers without '.0', others to 6 decimals at most,
+    missing as 'null'.
+
+    >>> value_text(pd.Series([60.0, 1.25, None])).tolist()
+    ['60', '1.25', 'null']
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        number = values.astype(float)
+        whole = number.notna() & (number == number.round())
+        text = number.round(6).astype(str).where(~whole, number.round().astype("Int64").astype(str))
+        return text.where(number.notna(), "null")
+    return values.astype(object).where(values.notna(), "null").astype(str)
+
+
 def variable_findings(dataset: str, variables, message=None, value="") -> pd.DataFrame:
     """Findings about variables (no record): one row per name in ``variables``."""
     names = list(variables)

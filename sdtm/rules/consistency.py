@@ -12,7 +12,7 @@ reported as "not checked", never as passed.
 
 Example::
 
-    from cdisc.validation.engine import REGISTRY, run_rules
+    from cdisc.validation.engine import concat_findings, value_text, REGISTRY, run_rules
     import sdtm.rules.consistency  # registers the rules
     result = run_rules(package, {k: v for k, v in REGISTRY.items() if k.startswith("SDC")})
 """
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from cdisc.validation.engine import NotCheckable, findings, rule
+from cdisc.validation.engine import NotCheckable, concat_findings, findings, rule, value_text
 from cdisc.validation.package import Package
 
 #: ISO 8601 date/time text that compares correctly as a string on a common length.
@@ -75,23 +75,6 @@ def _each(package: Package, *suffixes: str) -> list[tuple[str, pd.DataFrame, dic
         names = ", ".join(s[1:] if s.startswith("=") else "--" + s for s in suffixes)
         raise NotCheckable(f"no dataset has {names}")
     return found
-
-
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=["dataset", "record", "usubjid", "variable", "value"])
-    return pd.concat(parts, ignore_index=True)
-
-
-def _txt(values: pd.Series) -> pd.Series:
-    """Values as text for messages: whole floats without '.0', missing as '(null)'."""
-    if pd.api.types.is_numeric_dtype(values):
-        number = values.astype(float)
-        whole = number.notna() & (number == number.round())
-        text = number.astype(str).where(~whole, number.round().astype("Int64").astype(str))
-        return text.where(number.notna(), "(null)")
-    return values.astype(object).where(values.notna(), "(null)").astype(str)
 
 
 def _filled(values: pd.Series) -> pd.Series:
@@ -204,17 +187,17 @@ def _group_rule(package: Package, key_suffix: str, other_suffix: str, name: str)
             continue
         message = (
             f"{ds}: {key} "
-            + _txt(rows[key])
+            + value_text(rows[key])
             + f" has {other} '"
-            + _txt(rows[other])
+            + value_text(rows[other])
             + "' but '"
-            + _txt(modal)
+            + value_text(modal)
             + "' on "
             + n.astype(str)
             + f" other records ({name})"
         )
         parts.append(findings(rows, ds, variable=other, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _populated_without(
@@ -228,9 +211,11 @@ def _populated_without(
         if numeric_only:
             mask &= pd.to_numeric(frame[a], errors="coerce").notna()
         rows = frame[mask]
-        message = f"{ds}: {a} '" + _txt(rows[a]) + f"' is populated but {b} is missing ({text})"
+        message = (
+            f"{ds}: {a} '" + value_text(rows[a]) + f"' is populated but {b} is missing ({text})"
+        )
         parts.append(findings(rows, ds, variable=b, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- cross-reference --------------------------------------------------------------------------
@@ -253,9 +238,9 @@ def subject_not_in_dm(package: Package) -> pd.DataFrame:
         if ds == "DM" or "USUBJID" not in frame:
             continue
         rows = frame[frame["USUBJID"].notna() & ~frame["USUBJID"].isin(known)]
-        message = f"{ds}: USUBJID '" + _txt(rows["USUBJID"]) + "' is not in DM"
+        message = f"{ds}: USUBJID '" + value_text(rows["USUBJID"]) + "' is not in DM"
         parts.append(findings(rows, ds, variable="USUBJID", message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -277,7 +262,7 @@ def treated_subject_without_ex(package: Package) -> pd.DataFrame:
         exempt |= (_upper(dm["ACTARMCD"]) == "NOTTRT").fillna(False).astype(bool)
     exposed = set(package.datasets["EX"]["USUBJID"].dropna())
     rows = dm[dm["USUBJID"].notna() & ~exempt & ~dm["USUBJID"].isin(exposed)]
-    message = "DM: subject '" + _txt(rows["USUBJID"]) + "' has no EX record"
+    message = "DM: subject '" + value_text(rows["USUBJID"]) + "' has no EX record"
     return findings(rows, "DM", variable="USUBJID", message=message)
 
 
@@ -309,19 +294,19 @@ def visit_not_in_sv(package: Package) -> pd.DataFrame:
         candidates = frame[frame[key].notna().all(axis=1) & ~exempt]
         found, known = _match_codes(candidates, sv[key].dropna(), key)
         rows = candidates[~np.isin(found, known)]
-        visit = (", VISIT '" + _txt(rows["VISIT"]) + "'") if "VISIT" in key else ""
+        visit = (", VISIT '" + value_text(rows["VISIT"]) + "'") if "VISIT" in key else ""
         message = (
             f"{ds}: USUBJID '"
-            + _txt(rows["USUBJID"])
+            + value_text(rows["USUBJID"])
             + "', VISITNUM "
-            + _txt(rows["VISITNUM"])
+            + value_text(rows["VISITNUM"])
             + visit
             + " is not a visit of the subject in SV"
         )
         parts.append(findings(rows, ds, variable="VISITNUM", message=message))
     if not checked:
         raise NotCheckable("no dataset other than SV has USUBJID and VISITNUM")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -346,13 +331,15 @@ def rdomain_not_a_dataset(package: Package) -> pd.DataFrame:
         if ds.startswith("SUPP") and len(ds) > 4:
             bad |= rdomain.notna() & (rdomain != ds[4:])
         rows = frame[bad]
-        message = f"{ds}: RDOMAIN '" + _txt(rows["RDOMAIN"]) + "' is not a dataset of the package"
+        message = (
+            f"{ds}: RDOMAIN '" + value_text(rows["RDOMAIN"]) + "' is not a dataset of the package"
+        )
         if ds.startswith("SUPP"):
             message = message + f" or not the parent of {ds}"
         parts.append(findings(rows, ds, variable="RDOMAIN", message=message))
     if not checked:
         raise NotCheckable("no dataset has RDOMAIN")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _related(package: Package) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
@@ -380,11 +367,13 @@ def idvar_not_in_parent(package: Package) -> pd.DataFrame:
         for rdomain, group in rows.groupby("RDOMAIN", sort=True):
             parent = package.datasets[rdomain]
             bad = group[~group["IDVAR"].isin(set(parent.columns))]
-            message = f"{ds}: IDVAR '" + _txt(bad["IDVAR"]) + f"' is not a variable of {rdomain}"
+            message = (
+                f"{ds}: IDVAR '" + value_text(bad["IDVAR"]) + f"' is not a variable of {rdomain}"
+            )
             parts.append(findings(bad, ds, variable="IDVAR", message=message))
     if not checked:
         raise NotCheckable("no SUPP-- or CO dataset with RDOMAIN, IDVAR, IDVARVAL and USUBJID")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -417,15 +406,15 @@ def parent_record_missing(package: Package) -> pd.DataFrame:
             bad = group[~found]
             message = (
                 f"{ds}: no {rdomain} record of USUBJID '"
-                + _txt(bad["USUBJID"])
+                + value_text(bad["USUBJID"])
                 + f"' with {idvar} = '"
-                + _txt(bad["IDVARVAL"])
+                + value_text(bad["IDVARVAL"])
                 + "'"
             )
             parts.append(findings(bad, ds, variable="IDVARVAL", message=message))
     if not checked:
         raise NotCheckable("no SUPP-- or CO dataset with RDOMAIN, IDVAR, IDVARVAL and USUBJID")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -445,9 +434,9 @@ def studyid_not_in_dm(package: Package) -> pd.DataFrame:
         if ds == "DM" or "STUDYID" not in frame:
             continue
         rows = frame[frame["STUDYID"].notna() & ~frame["STUDYID"].isin(known)]
-        message = f"{ds}: STUDYID '" + _txt(rows["STUDYID"]) + "' is not the STUDYID of DM"
+        message = f"{ds}: STUDYID '" + value_text(rows["STUDYID"]) + "' is not the STUDYID of DM"
         parts.append(findings(rows, ds, variable="STUDYID", message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -466,7 +455,13 @@ def arm_not_in_ta(package: Package) -> pd.DataFrame:
     known = pd.MultiIndex.from_frame(ta[key].dropna().drop_duplicates())
     candidates = dm[dm["ARMCD"].notna() & ~_upper(dm["ARMCD"]).isin(_NOT_ASSIGNED).fillna(False)]
     rows = candidates[~pd.MultiIndex.from_frame(candidates[key]).isin(known)]
-    message = "DM: ARMCD '" + _txt(rows["ARMCD"]) + "' / ARM '" + _txt(rows["ARM"]) + "' not in TA"
+    message = (
+        "DM: ARMCD '"
+        + value_text(rows["ARMCD"])
+        + "' / ARM '"
+        + value_text(rows["ARM"])
+        + "' not in TA"
+    )
     return findings(rows, "DM", variable="ARMCD", message=message)
 
 
@@ -485,7 +480,7 @@ def actarmcd_not_in_ta(package: Package) -> pd.DataFrame:
     code = _upper(dm["ACTARMCD"])
     exempt = code.isin((*_NOT_TREATED, "UNPLAN")).fillna(False).astype(bool)
     rows = dm[dm["ACTARMCD"].notna() & ~exempt & ~dm["ACTARMCD"].isin(set(ta["ARMCD"].dropna()))]
-    message = "DM: ACTARMCD '" + _txt(rows["ACTARMCD"]) + "' is not an ARMCD of TA"
+    message = "DM: ACTARMCD '" + value_text(rows["ACTARMCD"]) + "' is not an ARMCD of TA"
     return findings(rows, "DM", variable="ACTARMCD", message=message)
 
 
@@ -513,13 +508,13 @@ def duplicate_seq(package: Package) -> pd.DataFrame:
         rows = frame[frame[seq].notna() & frame.duplicated([*subject, seq], keep=False)]
         message = (
             f"{ds}: {seq} "
-            + _txt(rows[seq])
+            + value_text(rows[seq])
             + " occurs more than once for USUBJID '"
-            + (_txt(rows["USUBJID"]) if "USUBJID" in rows else "")
+            + (value_text(rows["USUBJID"]) if "USUBJID" in rows else "")
             + "'"
         )
         parts.append(findings(rows, ds, variable=seq, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -535,7 +530,7 @@ def duplicate_usubjid_in_dm(package: Package) -> pd.DataFrame:
     """DM has one record per USUBJID."""
     dm = package.datasets["DM"]
     rows = dm[dm["USUBJID"].notna() & dm["USUBJID"].duplicated(keep=False)]
-    message = "DM: USUBJID '" + _txt(rows["USUBJID"]) + "' has more than one record"
+    message = "DM: USUBJID '" + value_text(rows["USUBJID"]) + "' has more than one record"
     return findings(rows, "DM", variable="USUBJID", message=message)
 
 
@@ -553,7 +548,7 @@ def duplicate_subjid_in_dm(package: Package) -> pd.DataFrame:
     dm = package.datasets["DM"]
     key = [c for c in ("STUDYID", "SUBJID") if c in dm]
     rows = dm[dm["SUBJID"].notna() & dm.duplicated(key, keep=False)]
-    message = "DM: SUBJID '" + _txt(rows["SUBJID"]) + "' is used by more than one subject"
+    message = "DM: SUBJID '" + value_text(rows["SUBJID"]) + "' is used by more than one subject"
     return findings(rows, "DM", variable="SUBJID", message=message)
 
 
@@ -577,16 +572,16 @@ def duplicate_supp_records(package: Package) -> pd.DataFrame:
         rows = frame[frame.duplicated(present, keep=False)]
         message = (
             f"{ds}: QNAM '"
-            + _txt(rows["QNAM"])
+            + value_text(rows["QNAM"])
             + "' occurs more than once for USUBJID '"
-            + (_txt(rows["USUBJID"]) if "USUBJID" in rows else "")
+            + (value_text(rows["USUBJID"]) if "USUBJID" in rows else "")
             + "'"
-            + (", IDVARVAL '" + _txt(rows["IDVARVAL"]) + "'" if "IDVARVAL" in rows else "")
+            + (", IDVARVAL '" + value_text(rows["IDVARVAL"]) + "'" if "IDVARVAL" in rows else "")
         )
         parts.append(findings(rows, ds, variable="QNAM", message=message))
     if not checked:
         raise NotCheckable("no SUPP-- dataset with QNAM")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -608,12 +603,12 @@ def duplicate_findings(package: Package) -> pd.DataFrame:
         rows = frame[frame[cols["TESTCD"]].notna() & frame.duplicated(key, keep=False)]
         message = (
             f"{ds}: {cols['TESTCD']} '"
-            + _txt(rows[cols["TESTCD"]])
+            + value_text(rows[cols["TESTCD"]])
             + "' has more than one record with the same "
             + ", ".join(key)
         )
         parts.append(findings(rows, ds, variable=cols["TESTCD"], message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -635,12 +630,12 @@ def duplicate_events(package: Package) -> pd.DataFrame:
         rows = frame[frame[cols["TERM"]].notna() & frame.duplicated(key, keep=False)]
         message = (
             f"{ds}: {cols['TERM']} '"
-            + _txt(rows[cols["TERM"]])
+            + value_text(rows[cols["TERM"]])
             + "' has more than one record with the same "
             + ", ".join(key)
         )
         parts.append(findings(rows, ds, variable=cols["TERM"], message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -658,9 +653,9 @@ def duplicate_visitnum_in_sv(package: Package) -> pd.DataFrame:
     rows = sv[sv["VISITNUM"].notna() & sv.duplicated(["USUBJID", "VISITNUM"], keep=False)]
     message = (
         "SV: VISITNUM "
-        + _txt(rows["VISITNUM"])
+        + value_text(rows["VISITNUM"])
         + " occurs more than once for USUBJID '"
-        + _txt(rows["USUBJID"])
+        + value_text(rows["USUBJID"])
         + "'"
     )
     return findings(rows, "SV", variable="VISITNUM", message=message)
@@ -683,10 +678,10 @@ def start_after_end(package: Package) -> pd.DataFrame:
     for ds, frame, cols in _each(package, "STDTC", "ENDTC"):
         start, end = cols["STDTC"], cols["ENDTC"]
         rows = frame[_after(frame[start], frame[end])]
-        message = f"{ds}: {start} '" + _txt(rows[start]) + f"' is after {end} '"
-        message = message + _txt(rows[end]) + "'"
+        message = f"{ds}: {start} '" + value_text(rows[start]) + f"' is after {end} '"
+        message = message + value_text(rows[end]) + "'"
         parts.append(findings(rows, ds, variable=start, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -703,15 +698,26 @@ def start_day_after_end_day(package: Package) -> pd.DataFrame:
     for ds, frame, cols in _each(package, "STDY", "ENDY"):
         start, end = cols["STDY"], cols["ENDY"]
         rows = frame[pd.to_numeric(frame[start], errors="coerce") > pd.to_numeric(frame[end])]
-        message = f"{ds}: {start} " + _txt(rows[start]) + f" is after {end} " + _txt(rows[end])
+        message = (
+            f"{ds}: {start} "
+            + value_text(rows[start])
+            + f" is after {end} "
+            + value_text(rows[end])
+        )
         parts.append(findings(rows, ds, variable=start, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _dm_pair(package: Package, first: str, last: str) -> pd.DataFrame:
     dm = package.datasets["DM"]
     rows = dm[_after(dm[first], dm[last])]
-    message = f"DM: {first} '" + _txt(rows[first]) + f"' is after {last} '" + _txt(rows[last]) + "'"
+    message = (
+        f"DM: {first} '"
+        + value_text(rows[first])
+        + f"' is after {last} '"
+        + value_text(rows[last])
+        + "'"
+    )
     return findings(rows, "DM", variable=first, message=message)
 
 
@@ -763,7 +769,7 @@ def study_day_zero(package: Package) -> pd.DataFrame:
             parts.append(findings(rows, ds, variable=name, message=message))
     if not checked:
         raise NotCheckable("no numeric study day (*DY) variable")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _day_rule(package: Package, dtc_suffix: str, dy_suffix: str) -> pd.DataFrame:
@@ -782,14 +788,14 @@ def _day_rule(package: Package, dtc_suffix: str, dy_suffix: str) -> pd.DataFrame
         want = expected[rows.index]
         message = (
             f"{ds}: {dy} "
-            + _txt(rows[dy])
+            + value_text(rows[dy])
             + f" but {dtc} '"
-            + _txt(rows[dtc])
+            + value_text(rows[dtc])
             + "' and DM.RFSTDTC give "
-            + _txt(want)
+            + value_text(want)
         )
         parts.append(findings(rows, ds, variable=dy, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -861,13 +867,13 @@ def epoch_missing_after_dose(package: Package) -> pd.DataFrame:
         rows = frame[~_filled(frame["EPOCH"]) & (_date(when) >= dose)]
         message = (
             f"{ds}: EPOCH is missing on a record dated '"
-            + _txt(when[rows.index])
+            + value_text(when[rows.index])
             + "', on or after first dose"
         )
         parts.append(findings(rows, ds, variable="EPOCH", message=message))
     if not checked:
         raise NotCheckable("no dataset has EPOCH and --STDTC or --DTC")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- baseline flags ---------------------------------------------------------------------------
@@ -882,13 +888,13 @@ def _flag_rule(package: Package, flag_suffix: str) -> pd.DataFrame:
         rows = flagged[flagged.duplicated(key, keep=False)]
         message = (
             f"{ds}: {flag} = 'Y' on more than one record of USUBJID '"
-            + _txt(rows["USUBJID"])
+            + value_text(rows["USUBJID"])
             + f"', {cols['TESTCD']} '"
-            + _txt(rows[cols["TESTCD"]])
+            + value_text(rows[cols["TESTCD"]])
             + "'"
         )
         parts.append(findings(rows, ds, variable=flag, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -953,14 +959,14 @@ def no_baseline_for_subject(package: Package) -> pd.DataFrame:
         rows = frame[candidate].drop_duplicates("USUBJID")
         message = (
             f"{ds}: subject '"
-            + _txt(rows["USUBJID"])
+            + value_text(rows["USUBJID"])
             + "' has results but no record with "
             + " or ".join(f"{f} = 'Y'" for f in flags)
         )
         parts.append(findings(rows, ds, variable=flags[0], message=message))
     if not checked:
         raise NotCheckable("no EG, LB, MB, MS, PC or VS dataset with a baseline flag and results")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- code/decode pairs ------------------------------------------------------------------------
@@ -1126,9 +1132,9 @@ def result_when_not_done(package: Package) -> pd.DataFrame:
         stat, orres = cols["STAT"], cols["ORRES"]
         not_done = (_upper(frame[stat]) == "NOT DONE").fillna(False).astype(bool)
         rows = frame[not_done & _filled(frame[orres])]
-        message = f"{ds}: {stat} is 'NOT DONE' but {orres} is '" + _txt(rows[orres]) + "'"
+        message = f"{ds}: {stat} is 'NOT DONE' but {orres} is '" + value_text(rows[orres]) + "'"
         parts.append(findings(rows, ds, variable=orres, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -1148,13 +1154,13 @@ def reasnd_without_stat(package: Package) -> pd.DataFrame:
         rows = frame[_filled(frame[reasnd]) & ~not_done]
         message = (
             f"{ds}: {reasnd} '"
-            + _txt(rows[reasnd])
+            + value_text(rows[reasnd])
             + f"' is populated but {stat} is '"
-            + _txt(rows[stat])
+            + value_text(rows[stat])
             + "', not 'NOT DONE'"
         )
         parts.append(findings(rows, ds, variable=stat, message=message))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 # --- demographics -----------------------------------------------------------------------------
@@ -1173,7 +1179,13 @@ def dthdtc_without_dthfl(package: Package) -> pd.DataFrame:
     """DTHFL is 'Y' when DTHDTC is populated."""
     dm = package.datasets["DM"]
     rows = dm[_filled(dm["DTHDTC"]) & ~(_upper(dm["DTHFL"]) == "Y").fillna(False).astype(bool)]
-    message = "DM: DTHDTC '" + _txt(rows["DTHDTC"]) + "' but DTHFL is '" + _txt(rows["DTHFL"]) + "'"
+    message = (
+        "DM: DTHDTC '"
+        + value_text(rows["DTHDTC"])
+        + "' but DTHFL is '"
+        + value_text(rows["DTHFL"])
+        + "'"
+    )
     return findings(rows, "DM", variable="DTHFL", message=message)
 
 
@@ -1207,7 +1219,7 @@ def age_not_positive(package: Package) -> pd.DataFrame:
     dm = package.datasets["DM"]
     rows = dm[pd.to_numeric(dm["AGE"], errors="coerce") <= 0]
     return findings(
-        rows, "DM", variable="AGE", message="DM: AGE " + _txt(rows["AGE"]) + " is not > 0"
+        rows, "DM", variable="AGE", message="DM: AGE " + value_text(rows["AGE"]) + " is not > 0"
     )
 
 
@@ -1228,5 +1240,5 @@ def ageu_missing(package: Package) -> pd.DataFrame:
         raise NotCheckable("DM has neither AGE nor AGETXT")
     has_age = pd.concat([_filled(dm[c]) for c in ages], axis=1).any(axis=1)
     rows = dm[has_age & ~_filled(dm["AGEU"])]
-    message = f"DM: {ages[0]} '" + _txt(rows[ages[0]]) + "' is populated but AGEU is missing"
+    message = f"DM: {ages[0]} '" + value_text(rows[ages[0]]) + "' is populated but AGEU is missing"
     return findings(rows, "DM", variable="AGEU", message=message)

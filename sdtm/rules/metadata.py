@@ -17,7 +17,7 @@ SDM004 (a notice) and skipped by the rules that need the IG; a rule that finds n
 check raises :class:`NotCheckable`. Values are judged once per distinct value (SDTM columns
 repeat a lot), then spread back to records, so a large LB costs little.
 
->>> from cdisc.validation.engine import REGISTRY, run_rules
+>>> from cdisc.validation.engine import concat_findings, REGISTRY, run_rules
 >>> import sdtm.rules.metadata  # registers SDM001...
 >>> REGISTRY["SDM003"].p21
 'SD0058'
@@ -35,7 +35,7 @@ import pandas as pd
 
 from cdisc.errors import SpecError
 from cdisc.standards import Codelist, Standards, Variable
-from cdisc.validation.engine import NotCheckable, findings, rule, variable_findings
+from cdisc.validation.engine import NotCheckable, concat_findings, findings, rule, variable_findings
 from cdisc.validation.package import Package
 
 _SDTM = "SDTM"
@@ -242,11 +242,6 @@ def _record_findings(
     return findings(rows, name, variable=column, message=message)
 
 
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
 def _scan(
     package: Package,
     columns: Callable[[str, list[str]], list[str]],
@@ -260,7 +255,7 @@ def _scan(
             mask = _mask(package, name, column, test)
             if mask.any():
                 parts.append(_record_findings(package, name, column, mask, text))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _ending(*suffixes: str) -> Callable[[str, list[str]], list[str]]:
@@ -306,7 +301,7 @@ def variable_not_in_model(package: Package) -> pd.DataFrame:
         for name, unknown, _ in _not_in_ig(package)
         if unknown
     ]
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -330,7 +325,7 @@ def variable_unknown_to_34(package: Package) -> pd.DataFrame:
         for name, unknown, _ in _not_in_ig(package)
         if unknown
     ]
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -356,7 +351,7 @@ def model_variable_added(package: Package) -> pd.DataFrame:
         for name, _, added in _not_in_ig(package)
         if added and not name.startswith("SUPP")
     ]
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -421,7 +416,7 @@ def domain_not_dataset_name(package: Package) -> pd.DataFrame:
                 )
     if not parts and not any("DOMAIN" in f for f in package.datasets.values()):
         raise NotCheckable("no dataset has a DOMAIN variable")
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 def _is_prefix(values: pd.Series, name: str) -> pd.Series:
@@ -441,7 +436,7 @@ def supp_rdomain(package: Package) -> pd.DataFrame:
         mask = _mask(package, name, "RDOMAIN", lambda u, parent=name[4:]: u.astype(str) != parent)
         if mask.any():
             parts.append(_record_findings(package, name, "RDOMAIN", mask, f"is not {name[4:]}"))
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -533,7 +528,7 @@ def variable_label_differs(package: Package) -> pd.DataFrame:
                     value=[labels.get(c, "") for c in bad],
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("SDM012", severity="warning", scope=_SDTM, message="Dataset label differs from the SDTMIG")
@@ -554,7 +549,7 @@ def dataset_label_differs(package: Package) -> pd.DataFrame:
                     value=label,
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -604,7 +599,7 @@ def variable_name_invalid(package: Package) -> pd.DataFrame:
                     value=bad,
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -630,7 +625,7 @@ def variable_label_too_long(package: Package) -> pd.DataFrame:
                     value=[labels[c] for c in bad],
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule("SDM017", severity="warning", scope=_SDTM, message="Dataset label longer than 40 characters")
@@ -672,7 +667,7 @@ def value_too_long(package: Package) -> pd.DataFrame:
                 parts.append(
                     _record_findings(package, name, column, mask, "is longer than 200 bytes")
                 )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
@@ -786,7 +781,7 @@ def length_longer_than_data(package: Package) -> pd.DataFrame:
                     value=[str(r[1]) for r in rows],
                 )
             )
-    return _concat(parts)
+    return concat_findings(parts)
 
 
 @rule(
