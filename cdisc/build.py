@@ -246,15 +246,16 @@ def build_study(
 
 def _validated(build: SdtmBuild, folders: list[Path]) -> SdtmBuild:
     """``build`` with the conformance findings of the packages it wrote: an error fails the
-    build unless a waiver in study.yaml covers it (then it is listed as waived)."""
+    build unless a waiver in study.yaml covers it (then it is listed as waived); an
+    explanation in study.yaml is attached to the findings it covers."""
     from cdisc.errors import SpecError
     from cdisc.validation.buildcheck import add_validation_report, validate_written
-    from cdisc.validation.waivers import check_waivers
+    from cdisc.validation.waivers import check_statements
 
-    waivers, problems = check_waivers(build.raw.study.document)
+    statements, problems = check_statements(build.raw.study.document)
     if problems:
         raise SpecError("\n".join(str(p) for p in problems))
-    found, part = validate_written(folders, waivers)
+    found, part = validate_written(folders, statements)
     build.issues = add_validation_report(build.report_path, build.issues, found, part)
     return build
 

@@ -169,7 +169,7 @@ def check(study: str | None, raw: Path | None) -> None:
     from cdisc.readers import read_declared
     from cdisc.standards import Standards
     from cdisc.study import load_study, raw_export_path
-    from cdisc.validation.waivers import check_waivers
+    from cdisc.validation.waivers import check_statements
     from cdisc.yamlspec import SpecProblems
     from sdtm.specs import load_study_specs, spec_files
 
@@ -184,7 +184,7 @@ def check(study: str | None, raw: Path | None) -> None:
     specs = load_study_specs(loaded, standards, fields)
     adam = load_adam_specs(loaded, standards, sdtm_datasets(specs))
     adam_names = adam.names if adam is not None else []
-    waivers, problems = check_waivers(loaded.document)
+    statements, problems = check_statements(loaded.document)
     if problems:
         raise SpecProblems(problems)
     checked = (
@@ -196,7 +196,8 @@ def check(study: str | None, raw: Path | None) -> None:
         f"{loaded.document.display}: ok (study {loaded.studyid}, "
         f"{loaded.source.format} source {source.name}, "
         f"{len(specs.domains)} domain specs: {', '.join(sorted(specs.domains)) or 'none'}; "
-        f"ADaM: {', '.join(adam_names) or 'none'}; {len(waivers)} waivers{checked})"
+        f"ADaM: {', '.join(adam_names) or 'none'}; {len(statements.waivers)} waivers, "
+        f"{len(statements.explanations)} explanations{checked})"
     )
 
 
@@ -223,7 +224,16 @@ def check(study: str | None, raw: Path | None) -> None:
     show_default=True,
     help="Exit 1 when a finding of this severity or a worse one exists.",
 )
-def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str) -> None:
+@click.option(
+    "--waivers",
+    "waivers_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A YAML file with waivers: and explanations: (a study.yaml will do) to apply.",
+)
+def validate(
+    path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str, waivers_path: Path | None
+) -> None:
     """Validate a package folder of XPT or Dataset-JSON files, with or without a define.xml.
 
     \b
@@ -239,9 +249,14 @@ def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str
     linked files are checked, and it is compared with the datasets beside it (DEF001...).
     Reports are written only when asked (--xlsx, --json). Exit 1 when any finding is at
     or above --fail-on (default: any error).
+
+    \b
+    --waivers applies a study's statements: a waived finding is reported as waived and
+    fails nothing; an explained one keeps its severity and carries the explanation. A
+    term the define.xml declares as a sponsor extension explains its own CT2002 finding.
     """
     from cdisc.errors import UsageError
-    from cdisc.validation.engine import run_rules
+    from cdisc.validation.engine import Result, run_rules
     from cdisc.validation.package import load_package
     from cdisc.validation.report import (
         console_summary,
@@ -250,6 +265,7 @@ def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str
         write_json,
         write_xlsx,
     )
+    from cdisc.validation.waivers import Statements, load_statements, settle
     from define.reader import read_define
     from define.rules import check_define, format_findings
 
@@ -311,7 +327,9 @@ def validate(path: Path, xlsx: Path | None, json_path: Path | None, fail_on: str
         )
         define_findings = check_define(define, folder)
         click.echo(format_findings(define_findings))
+    statements = load_statements(waivers_path) if waivers_path is not None else Statements()
     result = with_define_findings(run_rules(package), define_findings)
+    result = Result(settle(result.findings, statements, package.define), result.status, package)
     click.echo(console_summary(result))
     for writer, target in ((write_xlsx, xlsx), (write_json, json_path)):
         if target is not None:

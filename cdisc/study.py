@@ -94,7 +94,7 @@ def load_study(study: str | None) -> Study:
         (),
         data,
         required=["studyid", "source"],
-        optional=["title", "adam", "waivers", *STUDY_KEYS],
+        optional=["title", "adam", "waivers", "explanations", *STUDY_KEYS],
     )
     if problems and not isinstance(data, dict):
         raise SpecProblems(problems)

@@ -2,8 +2,10 @@
 
 Each package the build wrote (SDTM, ADaM) is loaded back from its folder and checked with
 every rule, and its define.xml with the define checks. Findings join the build's problem
-table: a rule's error fails the build unless a study waiver covers it (then its severity
-reads ``waived`` and the report lists it with the reason).
+table with what the study says about them (:mod:`cdisc.validation.waivers`): a rule's error
+fails the build unless a study waiver covers it (then its severity reads ``waived`` and the
+report lists it with the reason); an explained finding keeps its severity and carries the
+explanation.
 """
 
 from __future__ import annotations
@@ -15,24 +17,25 @@ import pandas as pd
 
 from cdisc.validation.engine import run_rules
 from cdisc.validation.package import load_package
-from cdisc.validation.waivers import Waiver, apply_waivers, unused_waivers
+from cdisc.validation.report import with_define_findings
+from cdisc.validation.waivers import Statements, settle, unused_statements
 from sdtm.engine import ISSUE_COLUMNS
 
+#: Build problem columns a validation finding adds (the SDTM stage's problems leave them "").
+STATEMENT_ISSUE_COLUMNS = ("explanation", "waived")
 
-def validate_written(folders: list[Path], waivers: list[Waiver]) -> tuple[pd.DataFrame, dict]:
+
+def validate_written(folders: list[Path], statements: Statements) -> tuple[pd.DataFrame, dict]:
     """Findings of every package in ``folders`` as build problems, and the report part."""
     from define.rules import check_define
 
     parts, packages, statuses = [], [], []
     for folder in folders:
         package = load_package(folder)
-        result = run_rules(package)
-        found = result.findings
         define = folder / "define.xml"
-        if define.exists():
-            checks = check_define(define, folder)
-            found = pd.concat([found, _define_findings(checks)], ignore_index=True)
-        parts.append(found)
+        checks = check_define(define, folder) if define.exists() else None
+        result = with_define_findings(run_rules(package), checks)
+        parts.append(settle(result.findings, statements, package.define))
         statuses.append(result.status.assign(package=str(folder)))
         packages.append(
             {
@@ -42,54 +45,45 @@ def validate_written(folders: list[Path], waivers: list[Waiver]) -> tuple[pd.Dat
                 "notes": package.notes,
             }
         )
-    found = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    found = apply_waivers(found, waivers) if len(found) else found.assign(waived="")
+    found = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else settle(
+            pd.DataFrame(columns=["rule", "dataset", "variable", "value", "severity"]),
+            statements,
+            None,
+        )
+    )
     issues = pd.DataFrame(
         {
-            "domain": found.get("dataset", pd.Series(dtype=str)).astype(str),
+            "domain": found["dataset"].astype(str),
             "file": "",
             "form": "",
-            "record": found.get("record", pd.Series(dtype=str)).astype(str),
+            "record": found["record"].astype("string").fillna("").astype(str)
+            if "record" in found
+            else "",
             "subject": found.get("usubjid", pd.Series(dtype=str)).astype(str),
-            "variable": found.get("variable", pd.Series(dtype=str)).astype(str),
-            "code": found.get("rule", pd.Series(dtype=str)).astype(str),
+            "variable": found["variable"].astype(str),
+            "code": found["rule"].astype(str),
             "message": found.get("message", pd.Series(dtype=str)).astype(str),
-            "value": found.get("value", pd.Series(dtype=str)).astype(str),
+            "value": found["value"].astype(str),
+            "severity": found["severity"].astype(str),
+            "explanation": found["explanation"].astype(str),
+            "waived": found["waived"].astype(str),
         },
-        columns=list(ISSUE_COLUMNS),
+        columns=[*ISSUE_COLUMNS, "severity", *STATEMENT_ISSUE_COLUMNS],
     )
-    severity = found.get("severity", pd.Series(dtype=str)).astype(str)
-    issues["severity"] = severity.where(found.get("waived", "").eq(""), "waived").to_numpy()
     status = pd.concat(statuses, ignore_index=True) if statuses else pd.DataFrame()
-    waived = found[found["waived"].ne("")] if len(found) else found
+    waived = found[found["waived"].ne("")]
     report = {
         "packages": packages,
         "rules": status.astype(str).to_dict(orient="records"),
         "not_checked": int((status["status"] == "not checked").sum()) if len(status) else 0,
         "waived": waived.astype(str).to_dict(orient="records"),
-        "unused_waivers": [w.__dict__ for w in unused_waivers(found, waivers)]
-        if len(found)
-        else [w.__dict__ for w in waivers],
+        "explained": int(found["explanation"].ne("").sum()),
+        **unused_statements(found, statements),
     }
     return issues, report
-
-
-def _define_findings(checks: pd.DataFrame) -> pd.DataFrame:
-    """define.rules findings in the engine's columns."""
-    return pd.DataFrame(
-        {
-            "rule": checks["rule"],
-            "p21": checks["p21"],
-            "cdisc": "",
-            "severity": checks["severity"],
-            "dataset": checks["dataset"],
-            "record": "",
-            "usubjid": "",
-            "variable": checks["variable"],
-            "value": checks["oid"],
-            "message": checks["message"],
-        }
-    )
 
 
 def add_validation_report(
@@ -97,11 +91,14 @@ def add_validation_report(
 ) -> pd.DataFrame:
     """Add the validation to ``build_report.json``; return the build's problems with it."""
     combined = pd.concat([issues, found], ignore_index=True) if len(found) else issues
+    for column in STATEMENT_ISSUE_COLUMNS:
+        combined[column] = combined[column].fillna("") if column in combined else ""
     report = json.loads(report_path.read_text(encoding="utf-8"))
     report["validation"] = part
     report["errors"] = int((combined["severity"] == "error").sum())
     report["warnings"] = int((combined["severity"] == "warning").sum())
     report["waived"] = int((combined["severity"] == "waived").sum())
+    report["explained"] = int(combined["explanation"].ne("").sum())
     report["problems"] = combined.astype(str).to_dict(orient="records")
     report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return combined

@@ -41,7 +41,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FIXED_DATE = datetime(2000, 1, 1)
 #: Excel's limit is 1,048,576 rows; one is the header and one says what was left out.
 MAX_DETAIL_ROWS = 1_048_574
-SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2, "waived": 3}
+#: What a study said about a finding (cdisc.validation.waivers.settle): reason or "".
+STATEMENT_COLUMNS = ("waived", "explanation")
 #: Control characters that XML 1.0 (and so .xlsx) cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
@@ -52,7 +54,7 @@ _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 def dataset_summary(result: Result) -> pd.DataFrame:
     """One row per dataset of the package (and per dataset named only by a finding, such as
     a required dataset that is missing): dataset, file, label, records, variables, errors,
-    warnings, notices. Sorted by dataset name.
+    warnings, notices, waived. Sorted by dataset name.
 
     >>> dataset_summary(result)[["dataset", "records", "errors"]]  # doctest: +SKIP
     """
@@ -73,7 +75,7 @@ def dataset_summary(result: Result) -> pd.DataFrame:
     counts = _counts_by(result.findings, "dataset")
     table = rows.merge(counts, on="dataset", how="outer")
     for severity in SEVERITY_ORDER:
-        table[f"{severity}s"] = table[f"{severity}s"].fillna(0).astype(int)
+        table[_count_name(severity)] = table[_count_name(severity)].fillna(0).astype(int)
     table["records"] = table["records"].astype("Int64")
     table["variables"] = table["variables"].astype("Int64")
     table[["file", "label"]] = table[["file", "label"]].fillna("")
@@ -82,23 +84,42 @@ def dataset_summary(result: Result) -> pd.DataFrame:
 
 def issue_summary(result: Result) -> pd.DataFrame:
     """One row per rule and dataset with findings: rule, p21, cdisc, severity, message (the
-    rule's registered message), dataset, count. Errors first, then by rule and dataset."""
-    found = result.findings
+    rule's registered message), dataset, count, explained (how many carry an explanation)
+    and explanation (the distinct explanations and waiver reasons, at most three). Errors
+    first, then by rule and dataset."""
+    found = findings_with_statements(result)
     columns = ["rule", "p21", "cdisc", "severity", "message", "dataset", "count"]
+    columns += ["explained", "explanation"]
     if found.empty:
         return pd.DataFrame(columns=columns)
-    table = (
-        found.groupby(["rule", "p21", "cdisc", "severity", "dataset"], sort=False, dropna=False)
-        .size()
-        .rename("count")
-        .reset_index()
+    found = found.assign(
+        _said=found["explanation"].where(found["explanation"].ne(""), found["waived"])
     )
+    keys = ["rule", "p21", "cdisc", "severity", "dataset"]
+    groups = found.groupby(keys, sort=False, dropna=False)
+    table = groups.size().rename("count").reset_index()
+    table["explained"] = groups["_said"].agg(lambda s: int(s.ne("").sum())).to_numpy()
+    table["explanation"] = groups["_said"].agg(_distinct_texts).to_numpy()
     messages = _rule_messages(result)
     first = found.drop_duplicates("rule").set_index("rule")["message"]
     table["message"] = table["rule"].map(messages).fillna(table["rule"].map(first)).fillna("")
     table["_order"] = table["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
     table = table.sort_values(["_order", "rule", "dataset"], kind="stable")
     return table[columns].reset_index(drop=True)
+
+
+def findings_with_statements(result: Result) -> pd.DataFrame:
+    """``result.findings`` with the ``waived`` and ``explanation`` columns (empty when the
+    run was not settled against a study's statements)."""
+    found = result.findings
+    missing = [c for c in STATEMENT_COLUMNS if c not in found]
+    return found.assign(**{c: "" for c in missing}) if missing else found
+
+
+def _distinct_texts(texts: pd.Series, limit: int = 3) -> str:
+    distinct = [t for t in dict.fromkeys(texts) if t]
+    more = len(distinct) - limit
+    return " | ".join(distinct[:limit]) + (f" | and {more} more" if more > 0 else "")
 
 
 def rule_status(result: Result) -> pd.DataFrame:
@@ -111,10 +132,13 @@ def rule_status(result: Result) -> pd.DataFrame:
 
 
 def counts(result: Result) -> dict[str, int]:
-    """Findings per severity and rules per status, e.g. ``{"error": 2, "warning": 0,
-    "notice": 0, "rules": 120, "checked": 100, "not_checked": 20}``."""
+    """Findings per severity, how many carry an explanation, and rules per status, e.g.
+    ``{"error": 2, "warning": 0, "notice": 0, "waived": 0, "explained": 0, "rules": 120,
+    "checked": 100, "not_checked": 20}``."""
     status = result.status["status"]
-    out = {s: int((result.findings["severity"] == s).sum()) for s in SEVERITY_ORDER}
+    found = findings_with_statements(result)
+    out = {s: int((found["severity"] == s).sum()) for s in SEVERITY_ORDER}
+    out["explained"] = int(found["explanation"].ne("").sum())
     out["rules"] = len(status)
     out["not_checked"] = int((status == "not checked").sum())
     out["checked"] = out["rules"] - out["not_checked"]
@@ -193,7 +217,7 @@ def write_xlsx(result: Result, path: str | os.PathLike[str]) -> Path:
     """
     path = Path(path)
     summary = dataset_summary(result)
-    details = result.findings
+    details = findings_with_statements(result)
     omitted = max(0, len(details) - MAX_DETAIL_ROWS)
     details = details.iloc[:MAX_DETAIL_ROWS]
     rules = rule_status(result)
@@ -210,6 +234,7 @@ def write_xlsx(result: Result, path: str | os.PathLike[str]) -> Path:
                 "errors": "Errors",
                 "warnings": "Warnings",
                 "notices": "Notices",
+                "waived": "Waived",
             },
         ),
         (
@@ -223,6 +248,8 @@ def write_xlsx(result: Result, path: str | os.PathLike[str]) -> Path:
                 "message": "Message",
                 "dataset": "Dataset",
                 "count": "Count",
+                "explained": "Explained",
+                "explanation": "Explanation or waiver reason",
             },
         ),
         (
@@ -238,6 +265,8 @@ def write_xlsx(result: Result, path: str | os.PathLike[str]) -> Path:
                 "variable": "Variable",
                 "value": "Value",
                 "message": "Message",
+                "explanation": "Explanation",
+                "waived": "Waiver reason",
             },
         ),
         (
@@ -377,7 +406,7 @@ def write_json(result: Result, path: str | os.PathLike[str]) -> Path:
         "counts": counts(result),
         "datasets": _records(dataset_summary(result)),
         "rules": _records(rule_status(result)),
-        "findings": _records(result.findings),
+        "findings": _records(findings_with_statements(result)),
         "notes": list(package.notes),
     }
     try:
@@ -405,7 +434,7 @@ def console_summary(result: Result, *, top: int = 10) -> str:
         return "conformance rules: NOT CHECKED (no rules are registered)"
     lines = [
         "conformance rules: "
-        + ", ".join(_plural(n[s], s) for s in SEVERITY_ORDER)
+        + ", ".join(_plural(n[s], s) for s in SEVERITY_ORDER if s != "waived")
         + f" ({n['rules']} rules: {n['checked']} checked, {n['not_checked']} not checked)"
     ]
     busy = rule_status(result)
@@ -419,6 +448,7 @@ def console_summary(result: Result, *, top: int = 10) -> str:
         lines.append(f"{label}{row.rule} ({ids}{row.severity}) {row.findings:,}: {row.message}")
     if len(busy) > top:
         lines.append(f"           ... and {len(busy) - top} more rules with findings")
+    lines += _statement_lines(result)
     skipped = result.status[result.status["status"] == "not checked"]
     reasons = skipped.groupby("reason", sort=True)["rule"].agg(list)
     summary = "; ".join(f"{reason}: {len(rules)}" for reason, rules in reasons.items())
@@ -427,6 +457,35 @@ def console_summary(result: Result, *, top: int = 10) -> str:
     for note in result.package.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _statement_lines(result: Result, top: int = 10) -> list[str]:
+    """What the study said: waived findings, explained findings (by the study, by the
+    define's sponsor extensions), and the rules whose errors or warnings nobody explained."""
+    found = findings_with_statements(result)
+    if found.empty:
+        return []
+    lines = []
+    waived = int(found["waived"].ne("").sum())
+    if waived:
+        lines.append(f"waived: {_plural(waived, 'finding')} (reasons in the reports)")
+    explained = found["explanation"].ne("")
+    if explained.any():
+        by_define = found["explanation"].str.startswith("sponsor term declared in define.xml")
+        lines.append(
+            f"explained: {_plural(int(explained.sum()), 'finding')} "
+            f"({int(by_define.sum()):,} by define.xml sponsor extensions, "
+            f"{int((explained & ~by_define).sum()):,} by the study's explanations)"
+        )
+    open_ = found[
+        ~explained & found["waived"].eq("") & found["severity"].isin(["error", "warning"])
+    ]
+    if len(open_):
+        table = open_.groupby(["severity", "rule", "dataset"]).size().sort_values(ascending=False)
+        shown = ", ".join(f"{r} {d} ({n:,} {s})" for (s, r, d), n in table.head(top).items())
+        more = f", and {len(table) - top} more" if len(table) > top else ""
+        lines.append(f"not explained: {_plural(len(open_), 'finding')}: {shown}{more}")
+    return lines
 
 
 def failing(result: Result, fail_on: str) -> int:
@@ -438,7 +497,7 @@ def failing(result: Result, fail_on: str) -> int:
     """
     if fail_on == "never":
         return 0
-    if fail_on not in SEVERITY_ORDER:
+    if fail_on not in ("error", "warning", "notice"):
         raise UsageError(f"unknown severity {fail_on!r}", hint="use error, warning or never")
     rank = result.findings["severity"].map(SEVERITY_ORDER)
     return int((rank <= SEVERITY_ORDER[fail_on]).sum())
@@ -461,7 +520,7 @@ def _define_title(rule_id: str) -> str:
 
 
 def _counts_by(found: pd.DataFrame, key: str) -> pd.DataFrame:
-    columns = [f"{s}s" for s in SEVERITY_ORDER]
+    columns = [_count_name(s) for s in SEVERITY_ORDER]
     if found.empty:
         return pd.DataFrame(columns=[key, *columns])
     table = pd.crosstab(found[key], found["severity"])
@@ -477,6 +536,11 @@ def _records(frame: pd.DataFrame) -> list[dict]:
         if name in ("record", "records", "variables"):
             out[name] = pd.to_numeric(out[name], errors="coerce").astype("Int64")
     return json.loads(out.to_json(orient="records", force_ascii=False))
+
+
+def _count_name(severity: str) -> str:
+    """The count column of a severity: ``errors``, ``warnings``, ``notices``, ``waived``."""
+    return severity if severity == "waived" else f"{severity}s"
 
 
 def _plural(count: int, word: str) -> str:

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 
 from cdisc.cli import main
 from cdisc.validation import engine
-from cdisc.validation.engine import NotCheckable, Rule, findings, variable_findings
+from cdisc.validation.engine import NotCheckable, Result, Rule, findings, variable_findings
 from cdisc.validation.package import package_from_frames
 from cdisc.validation.report import (
     console_summary,
@@ -33,6 +33,7 @@ from cdisc.validation.report import (
     write_json,
     write_xlsx,
 )
+from cdisc.validation.waivers import Statements, Waiver, settle
 from define.rules import RULES as DEFINE_RULES
 from define.xml import write_define
 from tests.define.sample import tabulation
@@ -132,8 +133,10 @@ def test_workbook_has_the_four_sheets_with_bold_frozen_filtered_headers(result, 
         "Variable",
         "Value",
         "Message",
+        "Explanation",
+        "Waiver reason",
     ]
-    assert details.auto_filter.ref == f"A1:I{len(HOSTILE) + 2}"  # header + 6 + 1 variable
+    assert details.auto_filter.ref == f"A1:K{len(HOSTILE) + 2}"  # header + 6 + 1 variable
 
 
 def test_values_that_look_like_formulas_are_written_as_text(result, tmp_path):
@@ -174,8 +177,8 @@ def test_summaries_and_rules_sheet_count_what_was_found(result, tmp_path):
     assert summary[2][:7] == ("DM", None, None, 2, 2, 0, 1)
     issues = _sheet(path, "Issue Summary")
     assert issues[1:] == [
-        ("TST001", "SD9001", "CG1", "error", "AETERM starts like a formula", "AE", 6),
-        ("TST002", "SD9002", None, "warning", "Variable label missing", "DM", 1),
+        ("TST001", "SD9001", "CG1", "error", "AETERM starts like a formula", "AE", 6, 0, None),
+        ("TST002", "SD9002", None, "warning", "Variable label missing", "DM", 1, 0, None),
     ]
     rules = {r[0]: r for r in _sheet(path, "Rules")[1:]}
     assert set(rules) == set(RULES)
@@ -184,6 +187,32 @@ def test_summaries_and_rules_sheet_count_what_was_found(result, tmp_path):
     assert rules["TST003"][5:8] == ("not checked", 0, "no dictionary version given")
     assert rules["TST005"][7] == "no TS dataset"
     assert rules["TST006"][7] == "applies to ADaM packages; this one is SDTM"
+
+
+def test_waived_and_explained_findings_are_shown_with_their_reasons(result, tmp_path):
+    statements = Statements(
+        waivers=(Waiver("TST001", "AE", "formula-like terms are the test's point"),),
+        explanations=(Waiver("TST002", "DM", "labels come later"),),
+    )
+    settled = Result(settle(result.findings, statements, None), result.status, result.package)
+    assert failing(settled, "error") == 0
+    assert failing(settled, "warning") == 1
+    issues = _sheet(write_xlsx(settled, tmp_path / "v.xlsx"), "Issue Summary")
+    # Waived findings come after the errors, warnings and notices.
+    assert issues[1][3:] == ("warning", "Variable label missing", "DM", 1, 1, "labels come later")
+    assert issues[2][3:] == (
+        "waived", "AETERM starts like a formula", "AE", 6, 6,
+        "formula-like terms are the test's point",
+    )  # fmt: skip
+    summary = _sheet(tmp_path / "v.xlsx", "Dataset Summary")
+    assert summary[0][-1] == "Waived" and summary[1][-1] == 6
+    text = console_summary(settled)
+    assert "0 errors, 1 warning, 0 notices" in text
+    assert "waived: 6 findings" in text
+    assert "explained: 1 finding (0 by define.xml sponsor extensions, 1 by the study's" in text
+    assert "not explained" not in text
+    unsettled = console_summary(result)
+    assert "not explained: 7 findings: TST001 AE (6 error), TST002 DM (1 warning)" in unsettled
 
 
 def test_workbook_bytes_depend_only_on_the_result(result, tmp_path, monkeypatch):
@@ -218,6 +247,8 @@ def test_json_report_holds_findings_statuses_counts(result, tmp_path):
         "error": 6,
         "warning": 1,
         "notice": 0,
+        "waived": 0,
+        "explained": 0,
         "rules": 6,
         "checked": 3,
         "not_checked": 3,
@@ -240,7 +271,8 @@ def test_console_summary_counts_top_rules_and_not_checked(result):
     )
     assert lines[1] == "top rules: TST001 (SD9001, CG1, error) 6: AETERM starts like a formula"
     assert lines[2].split()[:2] == ["TST002", "(SD9002,"]
-    assert lines[3] == (
+    assert lines[3].startswith("not explained: 7 findings: TST001 AE (6 error)")
+    assert lines[4] == (
         "NOT CHECKED: 3 rules (applies to ADaM packages; this one is SDTM: 1; "
         "no TS dataset: 1; no dictionary version given: 1)"
     )
