@@ -1,7 +1,9 @@
 """A package to validate, from any folder: ours, or one SAS or R wrote.
 
-Datasets are read from SAS XPORT (pyreadstat; text that is not UTF-8 is read as
-windows-1252, and that is noted) and Dataset-JSON 1.1; file names in any case (``DM.XPT``).
+Datasets are read from SAS XPORT (the header with pyreadstat, the observations with
+:mod:`cdisc.validation.xptread`, which decodes them as pyreadstat does, several times
+faster; text that is not UTF-8 is read as windows-1252, and that is noted) and Dataset-JSON
+1.1; file names in any case (``DM.XPT``).
 Char values are ``str`` with blanks as None, Num values floats (SAS dates stay day numbers).
 A ``define.xml`` beside the datasets is read with :mod:`define.reader` (2.0 or 2.1).
 """
@@ -9,6 +11,7 @@ A ``define.xml`` beside the datasets is read with :mod:`define.reader` (2.0 or 2
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,9 @@ import pandas as pd
 import pyreadstat
 
 from cdisc.errors import InputError, UsageError
+from cdisc.validation.xptread import Distinct, Layout, read_observations
+
+_NOT_UTF8 = "text is not UTF-8; read as windows-1252"
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,15 @@ class Package:
     else ``SDTM``."""
 
     folder: Path | None
-    datasets: dict[str, pd.DataFrame]
+    datasets: Mapping[str, pd.DataFrame]  # a dict, or LazyDatasets for a related package
     meta: dict[str, DatasetMeta]
     define: object | None = None  # cdisc.metadata.DefineDocument
     notes: list[str] = field(default_factory=list)
     related: Package | None = None  # the SDTM package of an ADaM one, for cross-checks
+    #: (dataset, Char column) -> its distinct values as the XPT reader found them, offered
+    #: to the rules' column cache (:func:`cdisc.validation.columns.shared`), which checks
+    #: that the column still holds them before it uses them.
+    distinct: dict[tuple[str, str], Distinct] = field(default_factory=dict, repr=False)
 
     @property
     def standard(self) -> str:
@@ -51,11 +61,64 @@ class Package:
         return "ADaM" if names and all(n.startswith("AD") for n in names) else "SDTM"
 
 
-def load_package(folder: Path, *, sdtm: Path | None = None) -> Package:
+class LazyDatasets(Mapping[str, pd.DataFrame]):
+    """Datasets whose XPT files are read on first use: the SDTM package beside an ADaM one,
+    whose cross-checks read DM, EX and the SRCDOM datasets, not a 2-million-record QS.
+
+    ``files`` names every dataset (in load order) with its file; ``frames`` holds those
+    read already (Dataset-JSON). Names and metadata come from the file headers; reading a
+    dataset replaces its metadata with what the full read found (the encoding)."""
+
+    def __init__(
+        self,
+        files: dict[str, Path],
+        frames: dict[str, pd.DataFrame],
+        meta: dict[str, DatasetMeta],
+        notes: list[str],
+    ) -> None:
+        self._files = files
+        self._frames = frames
+        self._meta = meta
+        self._notes = notes
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            frame, info, note, _distinct = _read_xpt(self._files[name])  # KeyError if unknown
+            self._frames[name], self._meta[name] = frame, info
+            if note:
+                self._notes.append(note)
+        return self._frames[name]
+
+    def columns(self, name: str) -> list[str]:
+        """The variables of dataset ``name``, from its header when it is not read yet."""
+        if name in self._frames:
+            return list(self._frames[name].columns)
+        return list(self._meta[name].types)
+
+    def part(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """Dataset ``name`` with only ``columns`` (variables it has), reading only those
+        when the dataset is not read yet (and not keeping them)."""
+        if name in self._frames or self._files[name].suffix.lower() != ".xpt":
+            return self[name][columns]
+        return _read_xpt(self._files[name], only=columns)[0][columns]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files  # without reading it
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def load_package(folder: Path, *, sdtm: Path | None = None, lazy: bool = False) -> Package:
     """Every XPT and Dataset-JSON dataset directly in ``folder`` (and its define.xml).
 
     ``sdtm`` is the SDTM package an ADaM package derives from; in the submission layout
-    (``.../analysis/adam/datasets``) it is found beside it (``.../tabulations/sdtm``).
+    (``.../analysis/adam/datasets``) it is found beside it (``.../tabulations/sdtm``), and it
+    is loaded ``lazy``: its XPT datasets are read when a rule first asks for them
+    (:class:`LazyDatasets`).
     """
     folder = Path(folder)
     if sdtm is None and folder.parts[-3:] == ("analysis", "adam", "datasets"):
@@ -63,11 +126,14 @@ def load_package(folder: Path, *, sdtm: Path | None = None) -> Package:
         sdtm = beside if beside.is_dir() else None
     if not folder.is_dir():
         raise UsageError(f"'{folder}' is not a folder", hint="give the folder of a package")
-    datasets, meta, notes = {}, {}, []
+    datasets, meta, notes, files, distinct = {}, {}, [], {}, {}
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         suffix = path.suffix.lower()
-        if suffix == ".xpt":
-            frame, info, note = _read_xpt(path)
+        found = {}
+        if suffix == ".xpt" and lazy:
+            frame, (info, note) = None, _xpt_header(path)
+        elif suffix == ".xpt":
+            frame, info, note, found = _read_xpt(path)
         elif suffix == ".json":
             read = _read_json(path)
             if read is None:
@@ -76,20 +142,40 @@ def load_package(folder: Path, *, sdtm: Path | None = None) -> Package:
             frame, info, note = read
         else:
             continue
-        if info.name in datasets:
+        if info.name in files:
             notes.append(f"{path.name}: {info.name} also read from {meta[info.name].file.name}")
             continue
-        datasets[info.name], meta[info.name] = frame, info
+        files[info.name], meta[info.name] = path, info
+        distinct.update({(info.name, column): codes for column, codes in found.items()})
+        if frame is not None:
+            datasets[info.name] = frame
         if note:
             notes.append(note)
+    if lazy:
+        datasets = LazyDatasets(files, datasets, meta, notes)
     define = None
     found = next((p for p in sorted(folder.iterdir()) if p.name.lower() == "define.xml"), None)
     if found is not None:
         from define.reader import read_define
 
         define = read_define(found)
-    related = load_package(sdtm) if sdtm is not None else None
-    return Package(folder, datasets, meta, define, notes, related)
+    related = load_package(sdtm, lazy=True) if sdtm is not None else None
+    return Package(folder, datasets, meta, define, notes, related, distinct)
+
+
+def columns_of(package: Package, name: str) -> list[str]:
+    """The variables of dataset ``name`` of ``package``, without reading a dataset that a
+    lazy package has not read yet."""
+    if isinstance(package.datasets, LazyDatasets):
+        return package.datasets.columns(name)
+    return list(package.datasets[name].columns)
+
+
+def part_of(package: Package, name: str, columns: list[str]) -> pd.DataFrame:
+    """Dataset ``name`` of ``package`` with only ``columns``: a lazy package reads only them."""
+    if isinstance(package.datasets, LazyDatasets):
+        return package.datasets.part(name, columns)
+    return package.datasets[name][columns]
 
 
 def package_from_frames(
@@ -103,7 +189,52 @@ def package_from_frames(
     return Package(None, {n: _normalised(f) for n, f in datasets.items()}, meta)
 
 
-def _read_xpt(path: Path) -> tuple[pd.DataFrame, DatasetMeta, str]:
+def _read_xpt(
+    path: Path, only: list[str] | None = None
+) -> tuple[pd.DataFrame, DatasetMeta, str, dict[str, Distinct]]:
+    """The normalised frame, metadata, note (text not UTF-8) and the distinct values of the
+    Char columns (see :attr:`Package.distinct`; empty when unknown) of an XPT file: the
+    header from pyreadstat, the observations from :mod:`cdisc.validation.xptread` (the same
+    frame, several times faster), or from pyreadstat when that reader declines the file.
+    ``only`` limits the frame to those variables (all of them are read by pyreadstat)."""
+    for encoding in ("utf-8", "windows-1252"):
+        try:
+            _, info = pyreadstat.read_xport(
+                str(path), metadataonly=True, encoding=None if encoding == "utf-8" else encoding
+            )
+        except Exception:  # pyreadstat has its own error types; the full read reports them
+            continue
+        names = tuple(info.column_names)
+        layout = Layout(
+            names=names,
+            widths=tuple(int(info.variable_storage_width.get(c) or 8) for c in names),
+            numeric=tuple(info.readstat_variable_types[c] == "double" for c in names),
+        )
+        read = read_observations(path, layout, encoding, only)
+        if read is not None:
+            frame, distinct = read
+            note = "" if encoding == "utf-8" else f"{path.name}: {_NOT_UTF8}"
+            return frame, _xpt_meta(path, info, list(frame.columns), encoding), note, distinct
+    return (*_read_xpt_pyreadstat(path), {})
+
+
+def _xpt_header(path: Path) -> tuple[DatasetMeta, str]:
+    """The metadata and note of an XPT file from its header only (see :class:`LazyDatasets`);
+    a file whose header pyreadstat cannot read raises as a full read would."""
+    for encoding in ("utf-8", "windows-1252"):
+        try:
+            _, info = pyreadstat.read_xport(
+                str(path), metadataonly=True, encoding=None if encoding == "utf-8" else encoding
+            )
+        except Exception:  # pyreadstat has its own error types; the full read reports them
+            continue
+        note = "" if encoding == "utf-8" else f"{path.name}: {_NOT_UTF8}"
+        return _xpt_meta(path, info, info.column_names, encoding), note
+    _frame, info, note = _read_xpt_pyreadstat(path)  # raises InputError, naming the problem
+    return info, note
+
+
+def _read_xpt_pyreadstat(path: Path) -> tuple[pd.DataFrame, DatasetMeta, str]:
     note = ""
     try:
         frame, info = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
@@ -120,20 +251,23 @@ def _read_xpt(path: Path) -> tuple[pd.DataFrame, DatasetMeta, str]:
                 hint="check the file is a SAS transport (v5) dataset",
             ) from None
         encoding = "windows-1252"
-        note = f"{path.name}: text is not UTF-8; read as windows-1252"
-    name = (info.table_name or path.stem).upper()
-    types = {c: ("Num" if info.readstat_variable_types[c] == "double" else "Char") for c in frame}
-    meta = DatasetMeta(
-        name=name,
+        note = f"{path.name}: {_NOT_UTF8}"
+    return _normalised(frame), _xpt_meta(path, info, list(frame.columns), encoding), note
+
+
+def _xpt_meta(path: Path, info, columns: list[str], encoding: str) -> DatasetMeta:
+    return DatasetMeta(
+        name=(info.table_name or path.stem).upper(),
         file=path,
         label=info.file_label or "",
-        labels={c: (info.column_names_to_labels.get(c) or "") for c in frame},
-        types=types,
-        lengths={c: int(info.variable_storage_width.get(c) or 8) for c in frame},
+        labels={c: (info.column_names_to_labels.get(c) or "") for c in columns},
+        types={
+            c: ("Num" if info.readstat_variable_types[c] == "double" else "Char") for c in columns
+        },
+        lengths={c: int(info.variable_storage_width.get(c) or 8) for c in columns},
         formats={c: f for c, f in (info.original_variable_types or {}).items() if f},
         encoding=encoding,
     )
-    return _normalised(frame), meta, note
 
 
 def _read_json(path: Path):

@@ -1,4 +1,4 @@
-"""SDTM metadata, terminology and submission-limit rules (sdtm/rules/metadata.py).
+"""SDTM metadata, terminology and submission-limit rules (SDM..., sdtm/rules/).
 
 Every rule fires on a mutated copy of a demo package (with the expected dataset, record and
 variable, worked out from the mutation itself) and stays silent on the demo packages, except
@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sdtm.rules.metadata as metadata
+import sdtm.rules.trialsummary as trialsummary
 from cdisc.validation.engine import REGISTRY, run_rules
 from cdisc.validation.package import load_package
+from sdtm.rules import iso
 
 MINE = {k: v for k, v in REGISTRY.items() if k.startswith("SDM")}
 #: Warnings the demo packages legitimately trip (sponsor terms, collected text, IG/CT gaps).
@@ -201,8 +202,8 @@ def test_variable_not_in_model_by_ig_version(demo):
 
 
 TS_PARAMETER_RULES = [
-    (f"SDM{metadata._TS_FIRST + i:03d}", entry[0], entry[4])
-    for i, entry in enumerate(metadata._TS_PARAMETERS)
+    (f"SDM{trialsummary._TS_FIRST + i:03d}", entry[0], entry[4])
+    for i, entry in enumerate(trialsummary._TS_PARAMETERS)
 ]
 
 
@@ -242,7 +243,7 @@ def test_ts_value_format(demo, rule_id, parameter, bad):
     ]
 
 
-@pytest.mark.parametrize(("rule_id", "parameter", "_p21"), metadata._TS_SINGLE)
+@pytest.mark.parametrize(("rule_id", "parameter", "_p21"), trialsummary._TS_SINGLE)
 def test_ts_parameter_twice(demo, rule_id, parameter, _p21):
     mutated = _copy(demo)
     ts = mutated.datasets["TS"]
@@ -275,11 +276,11 @@ def test_iso8601_helpers():
     dtc = pd.Series(
         ["2021-06-15T07:25", "2003---15", "2021-02-29", "2020-02-29", "2021/xyz", None, "-"]
     )
-    assert metadata.iso_datetime_ok(dtc).tolist() == [True, True, False, True, False, True, False]
-    assert metadata.iso_datetime_ok(pd.Series(["2021-01-01/2021-02-01", "2021-01-01/P3D"])).all()
+    assert iso.iso_datetime_ok(dtc).tolist() == [True, True, False, True, False, True, False]
+    assert iso.iso_datetime_ok(pd.Series(["2021-01-01/2021-02-01", "2021-01-01/P3D"])).all()
     dur = pd.Series(["P3D", "PT1.5H", "P2W", "3 days", "P", "PT", "-PT15M"])
-    assert metadata.iso_duration_ok(dur).tolist() == [True, True, True, False, False, False, False]
-    assert metadata.iso_duration_ok(dur, negative=True).tolist()[-1]
+    assert iso.iso_duration_ok(dur).tolist() == [True, True, True, False, False, False, False]
+    assert iso.iso_duration_ok(dur, negative=True).tolist()[-1]
 
 
 def test_demo_package_path_exists(built):

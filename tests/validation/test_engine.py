@@ -105,3 +105,18 @@ def test_registration_refuses_bad_declarations():
         rule("T100", severity="fatal", message="m")
     with pytest.raises(ValueError, match="scope 'SEND'"):
         rule("T100", severity="error", message="m", scope="SEND")
+
+
+def test_two_processes_give_what_one_gives(built):
+    """The schema rules in a forked process, the others here: the same findings in the same
+    order, and the same status, as one process."""
+    from cdisc.validation.package import load_package
+
+    study, _raw, folder, _result, _report = built
+    package = load_package(folder / "m5" / "datasets" / study / "tabulations" / "sdtm")
+    one = run_rules(package, workers=1)
+    two = run_rules(package, workers=2)
+    pd.testing.assert_frame_equal(one.findings, two.findings)
+    columns = [c for c in one.status.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(one.status[columns], two.status[columns])
+    assert (two.status["seconds"] >= 0).all()
