@@ -22,6 +22,7 @@ import pandas as pd
 from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
 from sdtm.datetimes import ERROR_CODES, parse_dtc, parse_dtc_by, problem_code
+from sdtm.unitnames import resolve_units, unit_key
 
 TEXT = "string"
 PROBLEM_COLUMNS = ("row", "code", "message", "value")
@@ -150,6 +151,49 @@ def assign_ct(
         text[bad].tolist(),
     )
     return Mapped(values, pd.concat([problems, _undecoded(raw, field)], ignore_index=True))
+
+
+def assign_unit(
+    raw: pd.DataFrame,
+    field: str,
+    *,
+    context: Context | None = None,
+    synonyms: Mapping[str, str] | None = None,
+) -> Mapped:
+    """A collected unit as its CDISC UNIT (C71620) submission value: the study ``synonyms``
+    first (a unit CT names otherwise, as a cell product's dose unit), then the UNIT look-up
+    of :mod:`sdtm.unitnames` (submission values, CDISC synonyms, the site-variant table; case
+    only when that names one unit). Both compare the tidied text (blanks, superscripts, the
+    micro and multiplication signs: ``\u00d710\u2076 cells`` is ``x10^6 cells``). A unit
+    neither names is kept as collected and reported (``sponsor-extension``: UNIT is
+    extensible).
+
+    >>> raw = pd.DataFrame({"U": ["\u00d710\u2076 cells", " mg ", "MG/DL", "furlongs"]})
+    >>> assign_unit(raw, "U", synonyms={"x10^6 cells": "10^6 Therapeutic Cells"}).values.tolist()
+    ['10^6 Therapeutic Cells', 'mg', 'mg/dL', 'furlongs']
+    """
+    text = _text(raw, field)
+    keys = unit_key(text)
+    study = {}
+    for typed, unit in (synonyms or {}).items():
+        key = unit_key(pd.Series([str(typed)])).iloc[0]
+        study[key] = study[key.casefold()] = str(unit)
+    found = keys.map(study)
+    found = found.where(found.notna(), keys.str.casefold().map(study))
+    found = found.where(found.notna(), resolve_units(text))
+    bad = (text.notna() & found.isna()).to_numpy(dtype=bool)
+    values = found.where(found.notna(), text).astype(TEXT)
+    problems = _problems(
+        raw.index[bad],
+        "sponsor-extension",
+        (
+            f"{field}: '"
+            + text[bad].astype(str)
+            + "' is not a term of codelist UNIT (kept as a sponsor extension)"
+        ).tolist(),
+        text[bad].tolist(),
+    )
+    return Mapped(values, problems)
 
 
 def _undecoded(raw: pd.DataFrame, field: str) -> pd.DataFrame:
@@ -352,6 +396,7 @@ ALGORITHMS: dict[str, Algorithm] = {
     ),
     "assign_no_ct": Algorithm(assign_no_ct, ("field",)),
     "assign_ct": Algorithm(assign_ct, ("field", "codelist"), ("synonyms",)),
+    "assign_unit": Algorithm(assign_unit, ("field",), ("synonyms",)),
     "hardcode_no_ct": Algorithm(hardcode_no_ct, ("value",), (), ()),
     "hardcode_ct": Algorithm(hardcode_ct, ("value", "codelist"), (), ()),
     "assign_datetime": Algorithm(

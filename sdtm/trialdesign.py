@@ -242,10 +242,13 @@ def trial_summary(
             found = standards.codelist(TS_CODELISTS[code]).term(value)
         if found is not None:
             cd.append(found.code), ref.append("CDISC CT"), ver.append(standards.ct_version)
+        # TSVCDREF takes DICTNAM (C66788, extensible). "ISO 3166" is its term C209537; it has
+        # none for ISO 8601 (the SDTMIG 3.4 TSVCDREF example) or ClinicalTrials.gov (the
+        # registry of REGID), which stay sponsor terms.
         elif value is not None and code in _ISO8601:
             cd.append(None), ref.append("ISO 8601"), ver.append(None)
         elif value is not None and code == "FCNTRY":
-            cd.append(value), ref.append("ISO 3166-1 alpha-3"), ver.append(None)
+            cd.append(value), ref.append("ISO 3166"), ver.append(None)
         elif value is not None and code == "REGID":
             registry = "ClinicalTrials.gov" if str(value).startswith("NCT") else None
             cd.append(value), ref.append(registry), ver.append(None)

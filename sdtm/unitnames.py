@@ -129,6 +129,22 @@ def default_lookup() -> UnitLookup:
     return build_lookup(read_synonyms())
 
 
+def submission_units(units: pd.Series, lookup: UnitLookup | None = None) -> pd.Series:
+    """--ORRESU as submitted: the CDISC UNIT submission value of each collected unit text
+    where it names one (see :func:`resolve_units`), else the text as collected, trimmed (a
+    unit CT lacks stays a sponsor extension, never guessed); blank or missing -> missing.
+
+    --ORRESU takes codelist UNIT (C71620), so a site's ``pg/ml`` or ``c`` is submitted as the
+    CDISC term of the same unit (``ng/L``, ``C``); the caller reports what it changed.
+
+    >>> submission_units(pd.Series(["pg/ml", " c ", "cells/uL", "10^6 cells", ""])).tolist()
+    ['ng/L', 'C', '10^6/L', '10^6 cells', nan]
+    """
+    text = units.astype(TEXT).str.strip()
+    text = text.mask(text == "")
+    return resolve_units(text, lookup).fillna(text).astype(TEXT)
+
+
 def resolve_units(units: pd.Series, lookup: UnitLookup | None = None) -> pd.Series:
     """CDISC UNIT submission value for each unit text; missing where unknown or missing.
 

@@ -44,7 +44,7 @@ from sdtm.unitconversions import (
     find_conversion,
     read_conversions,
 )
-from sdtm.unitnames import UnitLookup, default_lookup, resolve_units
+from sdtm.unitnames import UnitLookup, default_lookup, resolve_units, submission_units
 
 # The table functions live in sdtm.unitconversions, the unit-text look-up in sdtm.unitnames;
 # both are part of this module's API so the engine imports units from one place.
@@ -58,6 +58,7 @@ __all__ = [
     "resolve_units",
     "split_value_unit",
     "standardize_units",
+    "submission_units",
 ]
 
 FINDING_COLUMNS = ("code", "message", "test", "unit", "target_unit", "records", "example")

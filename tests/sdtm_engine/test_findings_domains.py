@@ -78,6 +78,10 @@ def test_build_has_no_errors_and_the_findings_datasets_read_back(built):
         assert name.upper() in written
 
 
+#: The result texts the bundled LB specs list under ``not_done_results`` (any case).
+NO_RESULT = {"nd", "not done", "n/a", "na", "unk", "."}
+
+
 def test_lb_record_count_equals_an_independent_count_of_the_raw_panels(built):
     study, folder, _, _, raw = built
     expected = not_done_rows = 0
@@ -89,7 +93,10 @@ def test_lb_record_count_equals_an_independent_count_of_the_raw_panels(built):
         # a sample not taken: one NOT DONE record per analyte of its panel
         expected += int(not_done.sum()) * len(results)
         for name in results:
-            expected += int((_text(frame[name]).notna() & ~not_done).sum())
+            text = _text(frame[name])
+            expected += int((text.notna() & ~not_done).sum())
+            # a result typed as "ND", "UNK", ".": a NOT DONE record too (SDTMIG 4.5.1.1)
+            not_done_rows += int((text.str.casefold().isin(NO_RESULT) & ~not_done).sum())
         not_done_rows += int(not_done.sum()) * len(results)
     lb = _dataset(folder, "lb")
     assert len(lb) == expected, study
@@ -151,13 +158,18 @@ def test_every_embedded_unit_defect_of_a_lab_panel_is_reported_with_its_record(b
         if (r["form"], r["record"]) not in reported
     ]
     assert missing == []
-    # The earlier draft's blind spot: results with a power-of-ten unit typed in.
-    powers = [r for r in planted if "10^9" in r["value"]]
-    assert powers
-    lb = _dataset(folder, "lb")
-    for r in powers:
-        row = lb[lb["LBORRES"] == r["value"].strip()]
-        assert len(row) == 1 and row["LBSTRESC"].iloc[0] == ""
+    # The typed unit is the unit field's (the generator types the record's own unit), so
+    # each is read as its number (the ground truth's clean value) and standardised; the
+    # power-of-ten units ("4.610^9/L") were the earlier draft's blind spot.
+    assert [r for r in planted if "10^9" in r["value"]]
+    lb = _with_lineage(folder, "lb")
+    testcd = _test_codes(study, "LB")
+    for r in planted:
+        test = testcd[r["field"].split(".")[-1].lower()]
+        row = _rows_of(lb, r)
+        row = row[row["LBTESTCD"] == test]
+        assert row["LBORRES"].tolist() == [r["clean"]], r
+        assert row["LBSTRESC"].iloc[0] != "", r
 
 
 def test_qs_records_per_category_equal_an_independent_count(built):
@@ -292,6 +304,29 @@ def _planted(study: str, kind: str, forms: tuple[str, ...]) -> list[dict]:
         return [r for r in csv.DictReader(handle) if r["kind"] == kind and r["form"] in forms]
 
 
+def _with_lineage(folder: Path, name: str) -> pd.DataFrame:
+    """The dataset with its lineage sidecar's raw form and record beside each row."""
+    lineage = pd.read_csv(folder / "lineage" / f"{name}.csv", dtype=str, keep_default_na=False)
+    data = _dataset(folder, name)
+    assert len(lineage) == len(data)
+    return data.assign(form=lineage["form"].to_numpy(), record=lineage["record"].to_numpy())
+
+
+def _rows_of(frame: pd.DataFrame, planted: dict) -> pd.DataFrame:
+    """The rows of a planted defect's raw record (ODM record ids repeat across subjects)."""
+    return frame[
+        (frame["form"] == planted["form"])
+        & (frame["record"] == planted["record"])
+        & frame["USUBJID"].str.endswith("-" + planted["subject"])
+    ]
+
+
+def _test_codes(study: str, domain: str) -> dict[str, str]:
+    """Result field (lower case) -> test code, from the study's spec."""
+    spec = load_study_specs(load_study(study), Standards.load()).domains[domain]
+    return {t.result.lower(): t.testcd for t in spec.tests if t.result}
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -299,11 +334,12 @@ def _number(text: str) -> float | None:
         return None
 
 
-def test_sentinel_results_are_kept_and_reported(built):
+def test_sentinel_results_are_not_done_or_kept_and_reported(built):
     # Ground truth "sentinel": ".", "ND", "N/A", "UNK", "not done" (text) or -99/999 typed
-    # for a number. Text -> not-a-number; a negative lab or VAS value -> out-of-range (the
-    # spec's plausible range starts at 0). A sentinel that is a plausible number (99 cells/uL)
-    # cannot be told from a value and is not asserted.
+    # for a number. Text -> a NOT DONE record with no result (the specs' not_done_results,
+    # SDTMIG 3.4 4.5.1.1), reported as result-not-done; a negative lab or VAS value ->
+    # out-of-range (the spec's plausible range starts at 0), kept. A sentinel that is a
+    # plausible number (99 cells/uL) cannot be told from a value and is not asserted.
     study, folder, _, report, _ = built
     forms = (*LAB_FORMS, "pain")
     planted = [
@@ -316,16 +352,26 @@ def test_sentinel_results_are_kept_and_reported(built):
     for p in report["problems"]:
         if p["domain"] in ("LB", "QS"):
             codes.setdefault((p["form"], p["record"]), set()).add(p["code"])
+    rows = pd.concat(
+        [
+            _with_lineage(folder, "lb").rename(columns=lambda c: c.replace("LB", "--", 1)),
+            _with_lineage(folder, "qs").rename(columns=lambda c: c.replace("QS", "--", 1)),
+        ]
+    )
+    testcd = _test_codes(study, "LB") | _test_codes(study, "QS")
     for r in planted:
         value = _number(r["value"].strip())
         key = (r["form"], r["record"])
+        record = _rows_of(rows, r)
+        record = record[record["--TESTCD"] == testcd[r["field"].split(".")[-1].lower()]]
         if value is None:
-            assert "not-a-number" in codes.get(key, set()), r
-        elif value < 0 or (value > 100 and r["form"] == "pain"):
-            assert "out-of-range" in codes.get(key, set()), r
-    # kept as collected
-    kept = set(_dataset(folder, "lb")["LBORRES"]) | set(_dataset(folder, "qs")["QSORRES"])
-    assert {r["value"].strip() for r in planted} <= kept
+            assert r["value"].strip().casefold() in NO_RESULT, r
+            assert "result-not-done" in codes.get(key, set()), r
+            assert record[["--STAT", "--ORRES"]].values.tolist() == [["NOT DONE", ""]], r
+        else:
+            if value < 0 or (value > 100 and r["form"] == "pain"):
+                assert "out-of-range" in codes.get(key, set()), r
+            assert record["--ORRES"].tolist() == [r["value"].strip()], r  # kept as collected
 
 
 def test_whitespace_only_results_are_reported_with_their_record(built):
