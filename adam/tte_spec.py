@@ -331,7 +331,13 @@ def _resolve_like(doc, raw, i, index, problems) -> dict[str, tuple[object, tuple
             return None
         if index[name] in chain:
             cycle = " -> ".join(str(raw[j].get("paramcd")) for j in [*chain, index[name]])
-            problems.append(doc.problem(("parameters", i, "like"), f"circular like: {cycle}"))
+            problems.append(
+                doc.problem(
+                    ("parameters", i, "like"),
+                    f"circular like: {cycle}",
+                    "remove one of the 'like' keys in the cycle",
+                )
+            )
             return None
         chain.append(index[name])
     merged: dict[str, tuple[object, tuple]] = {}

@@ -100,9 +100,16 @@ def load_study(study: str | None) -> Study:
         raise SpecProblems(problems)
     studyid = data.get("studyid")
     if "studyid" in data and not (isinstance(studyid, str) and studyid.strip()):
-        problems.append(doc.problem(("studyid",), "must be a non-empty text value"))
+        problems.append(
+            doc.problem(
+                ("studyid",),
+                "must be a non-empty text value",
+                "write the study identifier as text, e.g. studyid: SAIL",
+            )
+        )
     source, source_problems = _source(doc, folder)
     problems += source_problems
+    problems += linked_specs(folder)
     if problems:
         raise SpecProblems(problems)
     return Study(
@@ -132,8 +139,16 @@ def _source(doc: SpecDocument, folder: Path) -> tuple[Source | None, list[SpecPr
             )
         )
     if not isinstance(options, dict):
-        problems.append(doc.problem(("source", "options"), "expected a mapping of reader options"))
+        problems.append(
+            doc.problem(
+                ("source", "options"),
+                "expected a mapping of reader options",
+                "write them as {option: value, ...}, e.g. {encoding: cp1252}",
+            )
+        )
         options = {}
+    elif options and fmt in SOURCE_FORMATS:
+        problems += _reader_options(doc, fmt, options)
     resolved = None
     if path is not None:
         try:
@@ -143,6 +158,22 @@ def _source(doc: SpecDocument, folder: Path) -> tuple[Source | None, list[SpecPr
     if problems or resolved is None:
         return None, problems
     return Source(format=fmt, path=resolved, options=options), problems
+
+
+def _reader_options(doc: SpecDocument, fmt: str, options: dict[str, Any]) -> list[SpecProblem]:
+    """A problem for each reader option that the ``fmt`` reader does not take."""
+    from cdisc.readers.detect import READER_OPTIONS  # the readers are heavy; only needed here
+
+    allowed = sorted(READER_OPTIONS[fmt])
+    return [
+        doc.problem(
+            ("source", "options", key),
+            f"option {key!r} does not apply to {fmt} exports",
+            did_you_mean(key, allowed) or f"options for {fmt}: {', '.join(allowed) or 'none'}",
+        )
+        for key in options
+        if key not in allowed
+    ]
 
 
 def raw_export_path(study: Study, raw: Path | None = None) -> Path:
@@ -191,6 +222,35 @@ def inside(folder: Path, relative: str) -> Path:
             hint="keep data files inside the study folder",
         )
     return resolved
+
+
+#: Folders of a study whose ``*.yaml`` files are read as specs.
+SPEC_FOLDERS = ("sdtm", "adam")
+
+
+def linked_specs(folder: Path) -> list[SpecProblem]:
+    """A problem for every spec file in ``folder`` that resolves outside it (a symbolic link
+    to a file or folder elsewhere): a spec can only be read from inside its study folder.
+
+    >>> linked_specs(Path("mappings/sail"))  # doctest: +SKIP
+    []
+    """
+    root = folder.resolve()
+    problems = []
+    for sub in SPEC_FOLDERS:
+        for path in sorted((folder / sub).glob("*.yaml")):
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                problems.append(
+                    SpecProblem(
+                        f"{_display(path.parent)}/{path.name}",
+                        None,
+                        "",
+                        f"spec file leaves the study folder: it links to '{target}'",
+                        "copy the spec into the study folder instead of linking to it",
+                    )
+                )
+    return problems
 
 
 def _display(path: Path) -> str:

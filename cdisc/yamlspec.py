@@ -102,10 +102,17 @@ def load_spec(path: Path, *, display: str | None = None) -> SpecDocument:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError(f"cannot read spec: {exc.strerror}", path=shown) from None
+        raise SpecError(
+            f"cannot read spec: {exc.strerror or exc}",
+            path=shown,
+            hint="check that the spec file exists and is readable",
+        ) from None
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(
-            f"spec is {len(raw):,} bytes; specs over {MAX_SPEC_BYTES:,} are refused", path=shown
+            f"spec is {len(raw):,} bytes; specs over {MAX_SPEC_BYTES:,} are refused",
+            path=shown,
+            location="1",
+            hint="check that this is the right file; a hand-written spec is far smaller",
         )
     try:
         text = raw.decode("utf-8-sig")
@@ -121,9 +128,11 @@ def load_spec(path: Path, *, display: str | None = None) -> SpecDocument:
         line = mark.line + 1 if mark else None
         column = f", column {mark.column + 1}" if mark else ""
         problem = f"YAML syntax error: {exc.problem or exc.context}{column}"
-        raise SpecProblems([SpecProblem(shown, line, "", problem)]) from None
+        raise SpecProblems([SpecProblem(shown, line, "", problem, _SYNTAX_HINT)]) from None
     except yaml.YAMLError as exc:
-        raise SpecProblems([SpecProblem(shown, None, "", f"YAML error: {exc}")]) from None
+        raise SpecProblems(
+            [SpecProblem(shown, 1, "", f"YAML error: {exc}", _SYNTAX_HINT)]
+        ) from None
     doc = SpecDocument(path=path, data=None, display=shown)
     builder = _Builder(doc)
     doc.data = builder.build(node, ()) if node is not None else {}
@@ -133,6 +142,13 @@ def load_spec(path: Path, *, display: str | None = None) -> SpecDocument:
 
 
 _SAFE_SCALARS = {"str", "int", "float", "bool", "null"}
+#: The tags a plain (untagged) mapping or sequence gets; any other is refused.
+_PLAIN_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_SYNTAX_HINT = (
+    "fix the YAML at that line (or just before it): indentation, a missing ':' or closing "
+    "bracket or quote; quote values holding ': ' or starting with '{', '[', '*', '&' or '!'"
+)
+_TAG_HINT = "remove the tag; specs hold plain values only"
 
 
 class _Builder:
@@ -157,6 +173,13 @@ class _Builder:
             return None
         self.seen.add(id(node))
         doc.lines.setdefault(keypath, node.start_mark.line + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
+            # An explicit tag (!!python/object/apply:..., !!set, !!omap) asks for an object
+            # to be constructed; nothing is built from it.
+            self.problems.append(
+                doc.problem(keypath, f"unsupported YAML tag {node.tag!r}", _TAG_HINT)
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, keypath)
         if isinstance(node, yaml.SequenceNode):
@@ -165,25 +188,34 @@ class _Builder:
         if node.tag.startswith("tag:yaml.org,2002:") and tag in _SAFE_SCALARS:
             # The safe loader's own scalar rules: int, float, bool, null, str.
             return self.loader.construct_object(node)
-        self.problems.append(
-            doc.problem(
-                keypath,
-                f"unsupported YAML tag {node.tag!r}",
-                "remove the tag; specs hold plain values only",
-            )
-        )
+        if node.tag == "tag:yaml.org,2002:timestamp" and node.style is None:
+            # An unquoted date (2025-01-01) stays the text it is, as a quoted one would.
+            return node.value
+        self.problems.append(doc.problem(keypath, f"unsupported YAML tag {node.tag!r}", _TAG_HINT))
         return None
 
     def _mapping(self, node: yaml.MappingNode, keypath: KeyPath) -> dict[str, Any]:
         doc, result = self.doc, {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(doc.problem(keypath, "mapping keys must be plain names"))
+                self.problems.append(
+                    doc.problem(
+                        keypath,
+                        "mapping keys must be plain names",
+                        "write the key as a plain word, not a list, mapping or '? ' key",
+                    )
+                )
                 continue
             key, line = key_node.value, key_node.start_mark.line + 1
             here = (*keypath, key)
             if key == "<<":
-                self.problems.append(doc.problem(keypath, "YAML merge keys (<<) are not allowed"))
+                self.problems.append(
+                    doc.problem(
+                        keypath,
+                        "YAML merge keys (<<) are not allowed",
+                        "write the merged keys out in full",
+                    )
+                )
                 continue
             if key in result:
                 first = doc.lines.get(here)
@@ -213,11 +245,17 @@ def check_keys(
     """Problems for a mapping at ``keypath``: not a mapping, missing or unknown keys."""
     if not isinstance(value, Mapping):
         kind = type(value).__name__ if value is not None else "nothing"
-        return [doc.problem(keypath, f"expected a mapping of keys, found {kind}")]
+        return [
+            doc.problem(
+                keypath,
+                f"expected a mapping of keys, found {kind}",
+                "write it as indented 'key: value' lines or {key: value, ...}",
+            )
+        ]
     required, optional = list(required), list(optional)
     allowed = required + optional
     problems = [
-        doc.problem(keypath, f"missing required key '{key}'")
+        doc.problem(keypath, f"missing required key '{key}'", f"add '{key}:' here")
         for key in required
         if key not in value
     ]

@@ -19,6 +19,7 @@ may be tested like a field, so a spec reading several forms can map each form it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,29 @@ TESTS = ("equals", "not_equals", "in", "present", "same_as")
 COMBINATIONS = ("all", "any", "not")
 #: Tests that compare text, so may take ``ignore_case``.
 TEXT_TESTS = ("equals", "not_equals", "in", "same_as")
+#: Names a hint lists when no name is close to a misspelt one; the rest are counted.
+SHOWN_NAMES = 8
+
+
+def name_hint(name: str, choices: Iterable[str], what: str) -> str:
+    """The hint for a name that is not among ``choices``: ``did you mean 'x'?`` when one is
+    close, else the valid names, the first :data:`SHOWN_NAMES` in sorted order. Lineage
+    columns (``_form``) are left out of the list: a spec rarely means them.
+
+    >>> name_hint("AESTDTX", ["AESTDTC", "AETERM"], "AE variables")
+    "did you mean 'AESTDTC'?"
+    >>> name_hint("zz", [f"F{i}" for i in range(10)], "fields")
+    'fields: F0, F1, F2, F3, F4, F5, F6, F7, ... (10 in all)'
+    """
+    names = sorted({str(c) for c in choices})
+    close = did_you_mean(str(name), names)
+    if close:
+        return close
+    shown = [n for n in names if not n.startswith("_")] or names
+    if not shown:
+        return f"there are no {what}"
+    more = f", ... ({len(shown)} in all)" if len(shown) > SHOWN_NAMES else ""
+    return f"{what}: {', '.join(shown[:SHOWN_NAMES])}{more}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +100,13 @@ def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
     if kind in ("all", "any"):
         items = raw[kind]
         if not isinstance(items, list) or not items:
-            problems.append(doc.problem((*keypath, kind), "expected a list of conditions"))
+            problems.append(
+                doc.problem(
+                    (*keypath, kind),
+                    "expected a list of conditions",
+                    f"for example {kind}: [{{field: A, equals: '1'}}, {{field: B, present: true}}]",
+                )
+            )
             return None
         parts = [
             check_condition(doc, (*keypath, kind, i), c, columns, problems)
@@ -89,44 +119,64 @@ def check_condition(doc, keypath, raw, columns, problems) -> Condition | None:
     allowed = ("field", kind, "ignore_case") if kind in TEXT_TESTS else ("field", kind)
     extra = [k for k in raw if k not in allowed]
     for key in extra:
-        hint = did_you_mean(key, (*TESTS, "ignore_case"))
+        hint = did_you_mean(key, (*TESTS, "ignore_case")) or f"allowed keys: {', '.join(allowed)}"
         if key == "ignore_case":
-            hint = "ignore_case goes with equals, not_equals or in"
+            hint = "ignore_case goes with equals, not_equals, in or same_as"
         problems.append(doc.problem((*keypath, key), "unknown key", hint))
     ignore_case = raw.get("ignore_case", False) if kind in TEXT_TESTS else False
     if not isinstance(ignore_case, bool):
-        problems.append(doc.problem((*keypath, "ignore_case"), "expected true or false"))
+        problems.append(
+            doc.problem(
+                (*keypath, "ignore_case"), "expected true or false", "write ignore_case: true"
+            )
+        )
         return None
     name = raw.get("field")
     if not isinstance(name, str):
-        problems.append(doc.problem(keypath, "missing required key 'field'"))
+        problems.append(
+            doc.problem(
+                keypath,
+                "missing required key 'field'",
+                f"name the raw field it tests, e.g. {{field: NAME, {kind}: ...}}",
+            )
+        )
         return None
     if columns is not None and name not in columns:
         problems.append(
             doc.problem(
                 (*keypath, "field"),
                 f"the source forms declare no field {name!r}",
-                did_you_mean(name, columns),
+                name_hint(name, columns, "fields"),
             )
         )
         return None
     value = raw[kind]
     if kind == "in" and not isinstance(value, list):
-        problems.append(doc.problem((*keypath, "in"), "expected a list of values"))
+        problems.append(
+            doc.problem((*keypath, "in"), "expected a list of values", "for example in: [A, B]")
+        )
         return None
     if kind == "present" and not isinstance(value, bool):
-        problems.append(doc.problem((*keypath, "present"), "expected true or false"))
+        problems.append(
+            doc.problem(
+                (*keypath, "present"), "expected true or false", "write present: true or false"
+            )
+        )
         return None
     if kind == "same_as":
         if not isinstance(value, str):
-            problems.append(doc.problem((*keypath, "same_as"), "expected a field name"))
+            problems.append(
+                doc.problem(
+                    (*keypath, "same_as"), "expected a field name", "for example same_as: INDEXLAT"
+                )
+            )
             return None
         if columns is not None and value not in columns:
             problems.append(
                 doc.problem(
                     (*keypath, "same_as"),
                     f"the source forms declare no field {value!r}",
-                    did_you_mean(value, columns),
+                    name_hint(value, columns, "fields"),
                 )
             )
             return None

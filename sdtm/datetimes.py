@@ -6,7 +6,8 @@ format; a partial date is written by right truncation (``2003-12-15T13:14`` ... 
 (``2019---20``, unknown month); this toolkit writes right truncation only, because every
 consumer downstream (precision, study day, ADaM imputation with --DTF flags) reads right-truncated
 values, and reports the known part it had to drop (``day-without-month``) so nothing is silently
-changed. Completely unknown dates are missing.
+changed. Completely unknown dates (``UN UNK UNK``) are missing and reported (``date-unknown``),
+so the collected text does not disappear without trace.
 
 ``parse_dtc`` returns three columns per input row:
 
@@ -16,8 +17,9 @@ changed. Completely unknown dates are missing.
 ``precision``  ``year``/``month``/``day``/``hour``/``minute``/``second``, missing with ``dtc``
 ``problem``    missing when the value was read as written; else ``"<code>: <words>"`` with a
                stable code from :data:`PROBLEMS`. When ``dtc`` is missing the problem is an
-               error (the value could not be used); when ``dtc`` is present it is a warning
-               (the value was used at the precision shown).
+               error (the value could not be used), except ``date-unknown`` (every part was
+               typed as unknown: nothing known was lost); when ``dtc`` is present it is a
+               warning (the value was used at the precision shown).
 
 :func:`format_dtc`, :func:`split_dtc` (its inverse) and :func:`dtc_to_date` come from
 ``sdtm.iso8601``. The work is done once per distinct text (and per distinct date/time pair), then mapped back, so
@@ -86,6 +88,7 @@ PROBLEMS: dict[str, str] = {
     "invalid-calendar-date": "no such calendar date; kept missing, not guessed",
     "unknown-year": "the year is unknown, so right truncation keeps nothing",
     "time-without-date": "a time was given without a date",
+    "date-unknown": "every part of the date was typed as unknown; written as missing",
     "unparseable-time": "the time matches no accepted form; the date is kept without it",
     "invalid-time": "no such time of day; the date is kept without it",
     "conflicting-time": "the date carries a time that differs from the separate time; "
@@ -495,6 +498,10 @@ def _resolve(
     flag(date_given & np.isnan(year) & other_known, "unknown-year")
     flag(~date_given & (time_known | time_bad), "time-without-date")
     fatal = ~np.equal(problem, None)
+    # Only unknown markers (UN UNK UNK): nothing to write, but the collected text goes, so it
+    # is reported; not fatal, as nothing known was lost.
+    all_unknown = date_given & np.equal(date["status"], None) & np.isnan(year) & ~other_known
+    flag(all_unknown, "date-unknown")
 
     flag(separate & time_bad, "unparseable-time")
     flag(conflicting, "conflicting-time")

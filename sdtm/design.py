@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
+from sdtm.distinct import distinct_rows, spread
 from sdtm.subjects import SubjectRule, check_subject_rules, normalise_subjects
 
 STUDY_KEYS = ("output_date", "country", "subjects", "dates", "arms", "arm_source", "design")
@@ -210,13 +211,24 @@ def check_design(doc: SpecDocument) -> tuple[Design, list[SpecProblem]]:
         if "two_digit_year_pivot" in dates:
             if not isinstance(dates["two_digit_year_pivot"], int):
                 problems.append(
-                    doc.problem(("dates", "two_digit_year_pivot"), "expected a year such as 1950")
+                    doc.problem(
+                        ("dates", "two_digit_year_pivot"),
+                        "expected a year such as 1950",
+                        "write the first year of the 100-year window, e.g. two_digit_year_pivot: "
+                        "1950 (then 49 is 2049 and 50 is 1950)",
+                    )
                 )
             else:
                 args["two_digit_year_pivot"] = dates["two_digit_year_pivot"]
     arms = data.get("arms", [])
     if not isinstance(arms, list):
-        problems.append(doc.problem(("arms",), "expected a list of {armcd, arm}"))
+        problems.append(
+            doc.problem(
+                ("arms",),
+                "expected a list of {armcd, arm}",
+                "for example arms: [{armcd: A, arm: Drug A}, {armcd: P, arm: Placebo}]",
+            )
+        )
         arms = []
     for i, arm in enumerate(arms):
         found = check_keys(doc, ("arms", i), arm, required=["armcd", "arm"])
@@ -266,7 +278,13 @@ def _ref(doc, keypath, raw, problems) -> FieldRef | None:
 
 def _visits(doc, raw, problems) -> list[Visit]:
     if not isinstance(raw, list):
-        problems.append(doc.problem(("design", "visits"), "expected a list of visits"))
+        problems.append(
+            doc.problem(
+                ("design", "visits"),
+                "expected a list of visits",
+                "for example visits: [{visitnum: 1, visit: SCREENING, events: [SCR], day: -14}]",
+            )
+        )
         return []
     visits, seen = [], {}
     for i, item in enumerate(raw):
@@ -282,7 +300,11 @@ def _visits(doc, raw, problems) -> list[Visit]:
         if found:
             continue
         if not isinstance(item["visitnum"], int | float):
-            problems.append(doc.problem((*here, "visitnum"), "VISITNUM must be a number"))
+            problems.append(
+                doc.problem(
+                    (*here, "visitnum"), "VISITNUM must be a number", "for example visitnum: 1"
+                )
+            )
             continue
         if not isinstance(item["day"], int) or isinstance(item["day"], bool) or item["day"] == 0:
             problems.append(
@@ -296,7 +318,11 @@ def _visits(doc, raw, problems) -> list[Visit]:
             bounds = [raw_window.get(k, 0) for k in ("before", "after")] if not bad else []
             if bad or not all(isinstance(b, int) and b >= 0 for b in bounds):
                 problems += bad or [
-                    doc.problem((*here, "window"), "window bounds must be days >= 0")
+                    doc.problem(
+                        (*here, "window"),
+                        "window bounds must be days >= 0",
+                        "for example window: {before: 3, after: 3}",
+                    )
                 ]
                 continue
             window = (bounds[0], bounds[1])
@@ -307,6 +333,7 @@ def _visits(doc, raw, problems) -> list[Visit]:
                     doc.problem(
                         (*here, "events"),
                         f"event {event!r} already maps to visit {seen[str(event)]}",
+                        "list each event under one visit",
                     )
                 )
             seen[str(event)] = item["visitnum"]
@@ -348,7 +375,14 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
     elements: dict[str, Element] = {}
     raw_elements = design.get("elements", [])
     if not isinstance(raw_elements, list):
-        problems.append(doc.problem(("design", "elements"), "expected a list of elements"))
+        problems.append(
+            doc.problem(
+                ("design", "elements"),
+                "expected a list of elements",
+                "for example elements: [{etcd: SCRN, element: Screening, testrl: Informed "
+                "consent}]",
+            )
+        )
         raw_elements = []
     for i, item in enumerate(raw_elements):
         here = ("design", "elements", i)
@@ -361,7 +395,8 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
         etcd = str(item["etcd"])
         if etcd in elements or len(etcd) > 8:
             why = "ETCD declared twice" if etcd in elements else "ETCD is at most 8 characters"
-            problems.append(doc.problem((*here, "etcd"), why))
+            fix = "keep one of them" if etcd in elements else "shorten it, e.g. SCRN"
+            problems.append(doc.problem((*here, "etcd"), why, fix))
             continue
         ref, days = None, 0
         if "start" in item:
@@ -389,7 +424,14 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
     out["elements"] = tuple(elements.values())
     paths = design.get("arms", {})
     if not isinstance(paths, dict):
-        problems.append(doc.problem(("design", "arms"), "expected ARMCD: [element path]"))
+        problems.append(
+            doc.problem(
+                ("design", "arms"),
+                "expected ARMCD: [element path]",
+                "for example arms: {A: [{etcd: SCRN, epoch: SCREENING}, {etcd: TRT, epoch: "
+                "TREATMENT}]}",
+            )
+        )
         paths = {}
     arm_paths = {}
     for armcd, steps in paths.items():
@@ -397,11 +439,19 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
         if armcds and str(armcd) not in armcds:
             problems.append(
                 doc.problem(
-                    here, f"arm {armcd!r} is not declared in arms", did_you_mean(armcd, armcds)
+                    here,
+                    f"arm {armcd!r} is not declared in arms",
+                    did_you_mean(armcd, armcds) or "declare it under arms: (top level)",
                 )
             )
         if not isinstance(steps, list) or not steps:
-            problems.append(doc.problem(here, "expected a list of {etcd, epoch}"))
+            problems.append(
+                doc.problem(
+                    here,
+                    "expected a list of {etcd, epoch}",
+                    "for example [{etcd: SCRN, epoch: SCREENING}, {etcd: TRT, epoch: TREATMENT}]",
+                )
+            )
             continue
         path = []
         for j, step in enumerate(steps):
@@ -437,7 +487,13 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
     out["arm_paths"] = arm_paths
     dates = design.get("visit_dates", {})
     if not isinstance(dates, dict):
-        problems.append(doc.problem(("design", "visit_dates"), "expected form: date field"))
+        problems.append(
+            doc.problem(
+                ("design", "visit_dates"),
+                "expected form: date field",
+                "for example visit_dates: {vs: VSDAT}",
+            )
+        )
         dates = {}
     out["visit_dates"] = {str(k): str(v) for k, v in dates.items()}
     out["criteria"] = tuple(_criteria(doc, design.get("criteria", []), problems))
@@ -447,7 +503,14 @@ def check_trial_design(doc: SpecDocument, design: dict, armcds: set[str], proble
 
 def _criteria(doc, raw, problems) -> list[Criterion]:
     if not isinstance(raw, list):
-        problems.append(doc.problem(("design", "criteria"), "expected a list of criteria"))
+        problems.append(
+            doc.problem(
+                ("design", "criteria"),
+                "expected a list of criteria",
+                "for example criteria: [{ietestcd: IN01, ietest: Age 18 or over, iecat: "
+                "INCLUSION}]",
+            )
+        )
         return []
     found_codes, out = set(), []
     for i, item in enumerate(raw):
@@ -465,7 +528,10 @@ def _criteria(doc, raw, problems) -> list[Criterion]:
                 if code in found_codes
                 else "IECAT must be INCLUSION or EXCLUSION"
             )
-            problems.append(doc.problem(here, why))
+            fix = (
+                "keep one of them" if code in found_codes else "write iecat: INCLUSION or EXCLUSION"
+            )
+            problems.append(doc.problem(here, why, fix))
             continue
         found_codes.add(code)
         out.append(Criterion(code, str(item["ietest"]), str(item["iecat"]), item.get("iescat")))
@@ -474,7 +540,13 @@ def _criteria(doc, raw, problems) -> list[Criterion]:
 
 def _summary(doc, raw, problems) -> list[TsParam]:
     if not isinstance(raw, dict):
-        problems.append(doc.problem(("design", "summary"), "expected TSPARMCD: value"))
+        problems.append(
+            doc.problem(
+                ("design", "summary"),
+                "expected TSPARMCD: value",
+                "for example summary: {TITLE: A study of X, PLANSUB: 40}",
+            )
+        )
         return []
     out = []
     for code, value in raw.items():
@@ -487,7 +559,13 @@ def _summary(doc, raw, problems) -> list[TsParam]:
             continue
         values = value if isinstance(value, list) else [value]
         if not values or any(v is None or isinstance(v, dict | list) for v in values):
-            problems.append(doc.problem(here, "expected a value, a list of values or {nf: ..}"))
+            problems.append(
+                doc.problem(
+                    here,
+                    "expected a value, a list of values or {nf: ..}",
+                    f"for example {code}: VALUE, {code}: [A, B] or {code}: {{nf: NA}}",
+                )
+            )
             continue
         out.append(TsParam(str(code), tuple(_ts_text(v) for v in values)))
     return out
@@ -507,6 +585,13 @@ def subject_ids(raw: pd.DataFrame, studyid: str, design: Design) -> tuple[pd.Ser
     >>> [s.tolist() for s in subject_ids(frame, "S", Design(sites={"SITE01": "01"}))]
     [['S-01-001'], ['01']]
     """
+    # Once per distinct (subject, site): every record of a subject repeats its keys.
+    keys, codes = distinct_rows(raw[["_subject", "_site"]])
+    usubjid, siteid = _subject_ids(keys, studyid, design)
+    return spread(usubjid, codes, raw.index), spread(siteid, codes, raw.index)
+
+
+def _subject_ids(raw: pd.DataFrame, studyid: str, design: Design) -> tuple[pd.Series, pd.Series]:
     subject = normalise_subjects(raw["_subject"], design.normalise)
     site_raw = raw["_site"].astype("string").str.strip().fillna("")
     site = site_raw.map(design.sites).astype("string").fillna(site_raw)

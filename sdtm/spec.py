@@ -32,15 +32,15 @@ from cdisc.errors import SpecError
 from cdisc.standards import Standards
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
 from sdtm.algorithms import ALGORITHMS
-from sdtm.conditions import Condition, check_condition
+from sdtm.conditions import Condition, check_condition, name_hint
 
 DOMAIN_KEYS = ("domain", "sources", "variables", "supplemental", "tests", "not_done", "sequence")
-DOMAIN_KEYS += ("derivations",)
+DOMAIN_KEYS += ("derivations", "not_done_results")
 DERIVATION_KEYS = ("study_day", "epoch", "visit", "baseline", "death_from", "by_arm")
 TEST_KEYS = ("testcd", "test", "result", "unit", "unit_field", "reason_field")
 TEST_KEYS += ("position", "location", "laterality", "laterality_field", "target_unit")
 TEST_KEYS += ("category", "subcategory", "specimen", "standard_field", "ratio", "decimals")
-TEST_KEYS += ("range",)
+TEST_KEYS += ("range", "standard_values")
 RATIO_KEYS = ("numerator", "denominator", "across", "unit")
 SUPP_KEYS = ("qnam", "qlabel", "qorig", "qeval", "field", "when", "multiple")
 #: The variables the engine itself sets, so a spec need not (and cannot usefully) map them.
@@ -84,6 +84,9 @@ class Test:
     coded score when --ORRES is the response text). ``specimen`` is a fixed --SPEC.
     ``range: [low, high]``: the plausible limits of the standard numeric result (--STRESN, in
     ``target_unit``); a result outside them is kept and reported (``out-of-range``).
+    ``standard_values``: (collected --ORRES, --STRESC) pairs, matched ignoring case and
+    surrounding blanks: the standardised category of a scale whose --ORRES is the collected
+    text (Rutherford ``II-4 - Ischemic rest pain`` -> ``4``); --STRESN when it is a number.
     """
 
     testcd: str
@@ -104,6 +107,7 @@ class Test:
     ratio: Ratio | None = None
     decimals: int | None = None
     range: tuple[float, float] | None = None
+    standard_values: tuple[tuple[str, str], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -151,6 +155,9 @@ class DomainSpec:
     sequence: tuple[str, ...] = ()
     derivations: dict[str, Any] = field(default_factory=dict)
     not_done: Condition | None = None
+    #: Result texts that say the test has no result (``ND``, ``not done``): the record becomes
+    #: --STAT = NOT DONE with --ORRES empty (SDTMIG 3.4 4.5.1.1), each one reported.
+    not_done_results: tuple[str, ...] = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -178,7 +185,7 @@ def check_domain(
             doc.problem(
                 ("domain",),
                 f"unknown SDTM domain {data.get('domain')!r}",
-                did_you_mean(domain, standards.sdtm_domains),
+                name_hint(domain, standards.sdtm_domains, "SDTMIG 3.4 domains"),
             )
         )
         return None, problems
@@ -204,6 +211,7 @@ def check_domain(
     not_done = None
     if "not_done" in data:
         not_done = check_condition(doc, ("not_done",), data["not_done"], columns, problems)
+    not_done_results = _result_texts(doc, data.get("not_done_results"), tests, problems)
     sequence = _names(doc, ("sequence",), data.get("sequence") or [], problems)
     derivations = data.get("derivations") or {}
     problems += check_keys(doc, ("derivations",), derivations, optional=DERIVATION_KEYS)
@@ -220,7 +228,11 @@ def check_domain(
     for var in standards.sdtm_variables(domain):
         if var.core == "Req" and var.name not in mapped:
             problems.append(
-                doc.problem(("variables",), f"Required variable {var.name} is not mapped")
+                doc.problem(
+                    ("variables",),
+                    f"Required variable {var.name} is not mapped",
+                    f"map {var.name} under variables:",
+                )
             )
     if problems:
         return None, problems
@@ -234,6 +246,7 @@ def check_domain(
         sequence=tuple(sequence),
         derivations=dict(derivations),
         not_done=not_done,
+        not_done_results=not_done_results,
     )
     # The death_from rule is checked here too, so cdisc check finds what build would refuse.
     from sdtm.disposition import death_from_rule  # imports this module: a local import
@@ -249,9 +262,19 @@ def _check_by_arm(doc, raw, known: set[str]) -> list[SpecProblem]:
     """``by_arm: {EXTRT: {BMMSC: BM-MSC, PLACEBO: PLACEBO}}``: a variable's value per ARMCD."""
     here = ("derivations", "by_arm")
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-        return [doc.problem(here, "expected {VARIABLE: {ARMCD: value, ...}}")]
+        return [
+            doc.problem(
+                here,
+                "expected {VARIABLE: {ARMCD: value, ...}}",
+                "for example by_arm: {EXTRT: {A: DRUG A, P: PLACEBO}}",
+            )
+        ]
     return [
-        doc.problem((*here, name), f"{name} is not a variable of this domain")
+        doc.problem(
+            (*here, name),
+            f"{name} is not a variable of this domain",
+            name_hint(str(name), known, "variables"),
+        )
         for name in raw
         if name not in known
     ]
@@ -288,7 +311,9 @@ def _derived(domain: str, data: dict, tests: list[Test]) -> set[str]:
 def _sources(doc, raw, fields, problems) -> tuple[list[Source], list[str]]:
     if not isinstance(raw, list) or not raw:
         if raw is not None:
-            problems.append(doc.problem(("sources",), "expected a list of forms"))
+            problems.append(
+                doc.problem(("sources",), "expected a list of forms", "write `- form: NAME`")
+            )
         return [], []
     sources, forms = [], []
     for i, item in enumerate(raw):
@@ -323,7 +348,13 @@ def _required_fields(doc, here, raw, declared, problems) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(f, str) for f in raw):
-        problems.append(doc.problem((*here, "required"), "expected a list of field names"))
+        problems.append(
+            doc.problem(
+                (*here, "required"),
+                "expected a list of field names",
+                "for example required: [AETERM, AESTDAT]",
+            )
+        )
         return ()
     for i, name in enumerate(raw):
         if declared is not None and name not in declared:
@@ -331,7 +362,7 @@ def _required_fields(doc, here, raw, declared, problems) -> tuple[str, ...]:
                 doc.problem(
                     (*here, "required", i),
                     f"the form declares no field {name!r}",
-                    did_you_mean(name, declared),
+                    name_hint(name, declared, "fields"),
                 )
             )
     return tuple(raw)
@@ -358,7 +389,7 @@ def check_field(doc, keypath, name, columns, problems) -> None:
         doc.problem(
             keypath,
             f"the source forms declare no field {name!r}",
-            did_you_mean(name, columns),
+            name_hint(name, columns, "fields"),
         )
     )
 
@@ -367,7 +398,13 @@ def _tests(doc, raw, columns, problems) -> list[Test]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.append(doc.problem(("tests",), "expected a list of tests"))
+        problems.append(
+            doc.problem(
+                ("tests",),
+                "expected a list of tests",
+                "for example tests: [{testcd: SYSBP, result: SYSBP, unit: mmHg}]",
+            )
+        )
         return []
     tests = []
     for i, item in enumerate(raw):
@@ -377,7 +414,13 @@ def _tests(doc, raw, columns, problems) -> list[Test]:
         if found:
             continue
         if ("result" in item) == ("ratio" in item):
-            problems.append(doc.problem(here, "a test needs exactly one of 'result' and 'ratio'"))
+            problems.append(
+                doc.problem(
+                    here,
+                    "a test needs exactly one of 'result' and 'ratio'",
+                    "give result: FIELD, or ratio: {numerator: [..], denominator: [..]}",
+                )
+            )
             continue
         keys = ("result", "unit_field", "reason_field", "laterality_field", "standard_field")
         for key in keys:
@@ -388,7 +431,11 @@ def _tests(doc, raw, columns, problems) -> list[Test]:
         if decimals is not None and (
             isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 12
         ):
-            problems.append(doc.problem((*here, "decimals"), "expected a whole number 0-12"))
+            problems.append(
+                doc.problem(
+                    (*here, "decimals"), "expected a whole number 0-12", "for example decimals: 1"
+                )
+            )
             continue
         if "ratio" in item and ratio is None:
             continue
@@ -400,17 +447,109 @@ def _tests(doc, raw, columns, problems) -> list[Test]:
             )
             if not numbers or limits[0] > limits[1]:
                 problems.append(
-                    doc.problem((*here, "range"), "expected [low, high], two numbers, low <= high")
+                    doc.problem(
+                        (*here, "range"),
+                        "expected [low, high], two numbers, low <= high",
+                        "for example range: [0, 300]",
+                    )
                 )
                 continue
             limits = (float(limits[0]), float(limits[1]))
+        standard = _standard_values(doc, (*here, "standard_values"), item, problems)
+        if standard is None:
+            continue
         plain = {
             k: (None if v is None else str(v))
             for k, v in item.items()
-            if k not in ("ratio", "decimals", "range")
+            if k not in ("ratio", "decimals", "range", "standard_values")
         }
-        tests.append(Test(**plain, ratio=ratio, decimals=decimals, range=limits))
+        tests.append(
+            Test(**plain, ratio=ratio, decimals=decimals, range=limits, standard_values=standard)
+        )
     return tests
+
+
+def _standard_values(doc, here, item, problems) -> tuple[tuple[str, str], ...] | None:
+    """A test's ``standard_values: {collected text: standard value}``, checked: text keys
+    that differ in more than case and blanks, a text or number each; None on a problem."""
+    raw = item.get("standard_values")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        problems.append(
+            doc.problem(
+                here,
+                "expected a mapping of collected text: standard value",
+                "for example standard_values: {Mild: 1, Severe: 3}",
+            )
+        )
+        return None
+    if "standard_field" in item or "ratio" in item:
+        problems.append(
+            doc.problem(
+                here,
+                "standard_values cannot be combined with standard_field or ratio",
+                "keep one of them",
+            )
+        )
+        return None
+    pairs, seen, bad = [], {}, False
+    for key, value in raw.items():
+        text = str(key).strip()
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not text:
+            problems.append(
+                doc.problem(
+                    (*here, key),
+                    "expected a text or number for a non-blank text",
+                    "write collected text: standard value, e.g. Mild: 1",
+                )
+            )
+            bad = True
+            continue
+        if text.casefold() in seen:
+            problems.append(
+                doc.problem(
+                    (*here, key),
+                    f"{text!r} is {seen[text.casefold()]!r} again, ignoring case",
+                    "keep one of the two keys",
+                )
+            )
+            bad = True
+            continue
+        seen[text.casefold()] = text
+        pairs.append((text, str(value).strip()))
+    return None if bad else tuple(pairs)
+
+
+def _result_texts(doc, raw, tests, problems) -> tuple[str, ...]:
+    """``not_done_results: [ND, not done, ...]``, checked: a list of non-blank texts, only in a
+    spec with ``tests``."""
+    if raw is None:
+        return ()
+    here = ("not_done_results",)
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(v, str) and v.strip() for v in raw)
+    ):
+        problems.append(
+            doc.problem(
+                here,
+                "expected a list of result texts",
+                "for example not_done_results: [ND, not done]",
+            )
+        )
+        return ()
+    if not tests:
+        problems.append(
+            doc.problem(
+                here,
+                "not_done_results applies to the results of tests",
+                "declare tests: or remove not_done_results",
+            )
+        )
+        return ()
+    return tuple(dict.fromkeys(v.strip() for v in raw))
 
 
 def _ratio(doc, here, raw, columns, problems) -> Ratio | None:
@@ -428,7 +567,13 @@ def _ratio(doc, here, raw, columns, problems) -> Ratio | None:
         names = raw.get(key) or []
         names = [names] if isinstance(names, str) else names
         if not isinstance(names, list) or (key != "across" and not names):
-            problems.append(doc.problem((*here, key), "expected a list of field names"))
+            problems.append(
+                doc.problem(
+                    (*here, key),
+                    "expected a list of field names",
+                    f"for example {key}: [FIELD1, FIELD2]",
+                )
+            )
             return None
         for name in names:
             check_field(doc, (*here, key), str(name), columns, problems)
@@ -438,7 +583,13 @@ def _ratio(doc, here, raw, columns, problems) -> Ratio | None:
 
 def _variables(doc, raw, domain, known, standards, columns, problems) -> list[Step]:
     if not isinstance(raw, dict):
-        problems.append(doc.problem(("variables",), "expected a mapping of variable: step"))
+        problems.append(
+            doc.problem(
+                ("variables",),
+                "expected a mapping of variable: step",
+                "for example variables: {AETERM: {algorithm: assign_no_ct, field: AETERM}}",
+            )
+        )
         return []
     steps = []
     for target, value in raw.items():
@@ -448,7 +599,7 @@ def _variables(doc, raw, domain, known, standards, columns, problems) -> list[St
                 doc.problem(
                     here,
                     f"{target} is not a {domain} variable in SDTMIG 3.4",
-                    did_you_mean(target, known),
+                    name_hint(target, known, f"{domain} variables"),
                 )
             )
             continue
@@ -502,10 +653,41 @@ def _step(doc, here, target, item, standards, columns, problems) -> Step | None:
                 )
             )
             return None
+    if "synonyms" in args:
+        found = _synonym_problems(doc, (*here, "synonyms"), name, args["synonyms"], standards)
+        if found:
+            problems += found
+            return None
     when = None
     if "when" in item:
         when = check_condition(doc, (*here, "when"), item["when"], columns, problems)
     return Step(target, name, args, when)
+
+
+def _synonym_problems(doc, here, name, synonyms, standards) -> list[SpecProblem]:
+    """A step's ``synonyms``: a mapping of collected text to term; for ``assign_unit`` every
+    term must be a CDISC UNIT submission value (a typo would otherwise pass as a sponsor
+    unit)."""
+    if not isinstance(synonyms, dict):
+        return [
+            doc.problem(
+                here,
+                "expected a mapping of collected text: term",
+                "for example synonyms: {mm Hg: mmHg}",
+            )
+        ]
+    if name != "assign_unit":
+        return []
+    unit = standards.codelist("UNIT")
+    return [
+        doc.problem(
+            (*here, typed),
+            f"{term!r} is not a term of codelist UNIT",
+            name_hint(str(term), unit.values, "UNIT terms"),
+        )
+        for typed, term in synonyms.items()
+        if unit.term(str(term)) is None
+    ]
 
 
 def _multiple(doc, here, raw, problems) -> dict | None:
@@ -522,7 +704,13 @@ def _multiple(doc, here, raw, problems) -> dict | None:
 
 def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
     if not isinstance(raw, list):
-        problems.append(doc.problem(("supplemental",), "expected a list of qualifiers"))
+        problems.append(
+            doc.problem(
+                ("supplemental",),
+                "expected a list of qualifiers",
+                "for example supplemental: [{qnam: AECOM, qlabel: Comment, field: AECOM}]",
+            )
+        )
         return []
     out = []
     for i, item in enumerate(raw):
@@ -536,10 +724,20 @@ def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
         qnam = str(item["qnam"])
         if len(qnam) > 8 or not qnam.replace("_", "A").isalnum() or not qnam[0].isalpha():
             problems.append(
-                doc.problem((*here, "qnam"), f"QNAM {qnam!r} must be 1-8 letters/digits")
+                doc.problem(
+                    (*here, "qnam"),
+                    f"QNAM {qnam!r} must be 1-8 letters/digits",
+                    "start with a letter, e.g. AECOM",
+                )
             )
         if len(str(item["qlabel"])) > 40:
-            problems.append(doc.problem((*here, "qlabel"), "QLABEL is longer than 40 characters"))
+            problems.append(
+                doc.problem(
+                    (*here, "qlabel"),
+                    "QLABEL is longer than 40 characters",
+                    "shorten it to 40 characters",
+                )
+            )
         check_field(doc, (*here, "field"), str(item["field"]), columns, problems)
         when = None
         if "when" in item:
@@ -560,6 +758,12 @@ def _supplemental(doc, raw, columns, problems) -> list[Supplemental]:
 
 def _names(doc, keypath, raw, problems) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        problems.append(doc.problem(keypath, "expected a list of variable names"))
+        problems.append(
+            doc.problem(
+                keypath,
+                "expected a list of variable names",
+                f"for example {keypath[-1]}: [AESTDTC, AETERM]",
+            )
+        )
         return []
     return list(raw)

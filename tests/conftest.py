@@ -39,6 +39,9 @@ def demo_build(tmp_path_factory):
                 main, ["build", study, "--raw", str(raw), "--out", str(tmp / "out")]
             )
             folder = tmp / "out" / study
+            if not folder.exists():  # a build with errors leaves its files in <study>.failed
+                folder = folder.with_name(f"{study}.failed")
+            assert folder.exists(), result.output
             report = json.loads((folder / "build_report.json").read_text(encoding="utf-8"))
             done[study] = (raw, folder, result, report)
         return done[study]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cdisc import __version__
 from cdisc.cli import main
 
-COMMANDS = ["synth", "build", "check", "validate"]
+COMMANDS = ["synth", "build", "check", "validate", "verify"]
 
 
 def run(*args: str):
@@ -121,3 +121,80 @@ def test_no_traceback_from_the_real_command(tmp_path):
     assert process.returncode == 2
     assert "Traceback" not in process.stderr
     assert process.stderr.startswith("error: unknown study")
+
+
+def test_a_study_yaml_mistake_is_reported_before_the_engines_are_imported(tmp_path):
+    (tmp_path / "study.yaml").write_text("studyid: X\nsource: [odm\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from cdisc.cli import main\n"
+        f"result = CliRunner().invoke(main, ['check', {str(tmp_path)!r}])\n"
+        "print(result.exit_code, sorted(m for m in ('sdtm.specs', 'adam.specs') if m in sys.modules))\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert process.stdout.split("\n")[0] == "2 []", process.stderr
+
+
+def test_build_errors_are_listed_with_file_form_record_and_what_to_do(tmp_path):
+    import numpy as np
+
+    from cdisc.cli import _build_errors
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "ae.csv").write_text("x", encoding="utf-8")
+    issues = pd.DataFrame(
+        {
+            "severity": ["warning", "error", "error"],
+            "domain": ["VS", "AE", "TS"],
+            "file": ["vs.csv", "ae.csv", np.nan],
+            "form": ["vs", "ae", ""],
+            "record": ["1", "2", "5"],
+            "variable": ["VSORRES", "AETERM", "TSVAL"],
+            "code": ["not-a-number", "ascii-not-representable", "SDM100"],
+            "message": ["text", "'头痛' written as '??'", "missing parameter"],
+        }
+    )
+    errors = issues[issues["severity"] == "error"]
+    text = _build_errors(errors, tmp_path / "out" / "build_report.json", raw, shown=1)
+    assert text.splitlines() == [
+        "error: the build found 2 error(s); the package is not fit to submit "
+        "(one example of each kind):",
+        f"  {raw / 'ae.csv'}, form ae, record 2, AETERM: ascii-not-representable "
+        "'头痛' written as '??'",
+        "  ... and 1 more",
+        f"(every problem, with its file, form and record, is in "
+        f"{tmp_path / 'out' / 'build_report.json'}; fix the data or the spec, or waive (or "
+        "explain) a conformance finding you accept in study.yaml)",
+    ]
+    assert "  TS, record 5, TSVAL: SDM100 missing parameter" in _build_errors(
+        errors, tmp_path / "r.json", raw
+    )
+    # --fail-on warning: warnings fail too, listed after the errors, one per kind.
+    strict = _build_errors(issues, tmp_path / "r.json", raw).splitlines()
+    assert strict[0].startswith("error: the build found 3 error(s) or warning(s);")
+    assert [line.split(": ")[1].split()[0] for line in strict[1:4]] == [
+        "ascii-not-representable",
+        "SDM100",
+        "not-a-number",
+    ]
+    assert strict[3] == "  vs.csv, form vs, record 1, VSORRES: not-a-number text"
+
+
+def test_write_failures_name_the_file_or_the_output_folder(tmp_path):
+    import errno
+
+    from cdisc.cli import _os_error
+
+    full = _os_error(OSError(errno.ENOSPC, "No space left on device"), tmp_path)
+    assert full.exit_code == 2
+    assert str(full) == (
+        f"{tmp_path}: cannot write into the output folder: No space left on device "
+        "(the disk is full; free some space or choose another --out folder)"
+    )
+    denied = _os_error(PermissionError(errno.EACCES, "Permission denied", "/x/dm.xpt"))
+    assert str(denied).startswith("/x/dm.xpt: cannot write: Permission denied (permission")
+    assert _os_error(FileNotFoundError(errno.ENOENT, "No such file")) is None

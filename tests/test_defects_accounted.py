@@ -59,7 +59,7 @@ class Build:
         self.not_used = pd.DataFrame(report["not_used"], columns=["form", "subject", "record"])
         self.datasets: dict[str, pd.DataFrame] = {}
         for entry in report["datasets"]:
-            data, _ = pyreadstat.read_xport(entry["path"])
+            data, _ = pyreadstat.read_xport(root / entry["path"])
             lineage = pd.read_csv(
                 root / "lineage" / f"{entry['dataset'].lower()}.csv",
                 dtype=str,

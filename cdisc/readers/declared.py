@@ -43,6 +43,7 @@ from cdisc.readers.rave import (
 )
 from cdisc.readers.redcap import _locate
 from cdisc.readers.redcap_dictionary import Layout, form_fields, read_dictionary
+from cdisc.readers.sniff import check_signature
 from cdisc.readers.textfile import FALLBACK_ENCODING, read_text
 from cdisc.readers.xmlsafe import safe_iterparse
 
@@ -227,7 +228,8 @@ def _sas_columns(path: Path, encoding: str | None) -> tuple[list[str], dict[str,
     reader = pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
     options = {"encoding": _iconv_name(encoding)} if encoding else {}
     if path.stat().st_size == 0:
-        raise InputError("empty file", path=path)
+        raise InputError("empty file", path=path, hint="export the form again")
+    check_signature(path)
     try:
         _, meta = reader(str(path), metadataonly=True, **options)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as exc:
@@ -237,7 +239,11 @@ def _sas_columns(path: Path, encoding: str | None) -> tuple[list[str], dict[str,
             hint="check that the file is what its extension says (not an HTML error page)",
         ) from None
     except ValueError as exc:
-        raise InputError(f"not a readable SAS file: {exc}", path=path) from None
+        raise InputError(
+            f"not a readable SAS file: {exc}",
+            path=path,
+            hint="check that the file is what its extension says; export it again",
+        ) from None
     labels = {k: v or "" for k, v in (meta.column_names_to_labels or {}).items()}
     return list(meta.column_names), labels
 
@@ -247,6 +253,7 @@ def _xlsx_columns(path: Path) -> list[str]:
 
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, hint="expected an Excel workbook (.xlsx)")
+    check_signature(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for bad files

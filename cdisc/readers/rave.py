@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -22,6 +24,7 @@ import pyreadstat
 from cdisc.errors import InputError, UsageError
 from cdisc.readers.base import FieldInfo, RawExport
 from cdisc.readers.frames import assemble_frame
+from cdisc.readers.sniff import check_signature
 from cdisc.readers.textfile import read_csv_frame
 
 #: File types read as one form each, by extension (lower case).
@@ -155,6 +158,7 @@ def _read_sas(
     options = {"encoding": _iconv_name(encoding)} if encoding else {}
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, hint=f"expected a {kind} file")
+    check_signature(path)
     try:
         frame, meta = reader(str(path), **options)
     except (
@@ -186,6 +190,7 @@ def _read_sas(
 def _read_xlsx(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, hint="expected an Excel workbook (.xlsx)")
+    check_signature(path)
     try:
         frame = pd.read_excel(
             path, sheet_name=0, header=0, dtype=object, engine="openpyxl", keep_default_na=False
@@ -207,6 +212,34 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
         )
     _refuse_empty(path, frame)
     return _as_text(frame, midnight_as_date=True)
+
+
+#: A cell of a worksheet's XML that holds a formula: ``<c r="B2" ...><f>1+1</f>``.
+_FORMULA_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>\s*<f[\s>/]')
+
+
+def formula_cells(path: Path, shown: int = 5) -> tuple[int, list[str]]:
+    """How many cells of an .xlsx workbook's sheets hold a formula, and the first few.
+
+    Formulas are never evaluated: openpyxl (through pandas) reads the value the workbook
+    was saved with, which is empty when the program that wrote it did not compute one.
+    The worksheet XML is searched as bytes, so no XML from the file is parsed here.
+
+    >>> formula_cells(Path("vs.xlsx"))  # doctest: +SKIP
+    (1, ['B2'])
+    """
+    found: list[str] = []
+    count = 0
+    try:
+        with zipfile.ZipFile(path) as book:
+            for name in sorted(book.namelist()):
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    cells = _FORMULA_CELL.findall(book.read(name))
+                    count += len(cells)
+                    found += [c.decode("ascii") for c in cells[: shown - len(found)]]
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return 0, []  # the workbook was read already; a problem here changes nothing
+    return count, found
 
 
 def group_fields(
@@ -382,6 +415,13 @@ def read_rave(
             notes.extend(table.notes)
         elif suffix == ".xlsx":
             body = _read_xlsx(path)
+            count, cells = formula_cells(path)
+            if count:
+                notes.append(
+                    f"{path}: {count:,} cell(s) hold a formula (first: {', '.join(cells)}); "
+                    "formulas are not evaluated, each is read as the value saved with it "
+                    "(empty if none was saved)"
+                )
         else:
             body, labels, types = _read_sas(path, encoding)
         frames[form] = _with_lineage(form, path, body, synonyms)

@@ -289,6 +289,7 @@ def read_redcap(
     frame = table.frame
     layout = Layout(fields, frame.columns)
     layout.check(files.data, files.dictionary)
+    notes.extend(_repeated_keys(frame, layout.record_id, files.data))
 
     event_labels: dict[str, str] = {}
     if files.events is not None:
@@ -382,6 +383,35 @@ def read_redcap(
         events=event_labels,
         notes=notes,
     )
+
+
+#: Columns that together identify a row of a REDCap records export (REDCap never exports
+#: two rows with the same values of those present).
+_ROW_KEY = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+
+
+def _repeated_keys(frame: pd.DataFrame, record_id: str, path: Path) -> list[str]:
+    """A note when rows repeat the record id (with event and repeat instance, where the
+    export has them) of an earlier row: the same subject entered twice, or exports pasted
+    together. Both rows are kept and the SDTM stage reports what it makes of them.
+
+    >>> frame = pd.DataFrame({"record_id": ["1", "2", "1"]})
+    >>> _repeated_keys(frame, "record_id", Path("data.csv"))[0]
+    "data.csv: 1 data row(s) repeat the key (record_id) of an earlier row, first data row 3 (as data row 1, record_id '1'); both kept"
+    """
+    keys = [record_id, *(c for c in _ROW_KEY if c in frame.columns)]
+    table = frame[keys].fillna("")
+    repeated = table.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return []
+    row = int(np.flatnonzero(repeated)[0])
+    same = (table == table.iloc[row]).all(axis=1).to_numpy()
+    first = int(np.flatnonzero(same)[0])
+    return [
+        f"{path}: {int(repeated.sum()):,} data row(s) repeat the key ({', '.join(keys)}) of an "
+        f"earlier row, first data row {row + 1} (as data row {first + 1}, {record_id} "
+        f"{table.iloc[row, 0]!r}); both kept"
+    ]
 
 
 def _read_mapping(path: Path, encoding: str | None, notes: list[str]) -> dict[str, set[str]]:

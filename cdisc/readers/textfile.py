@@ -89,7 +89,8 @@ def read_text(path: str | PathLike[str], *, encoding: str | None = None) -> tupl
                 f"not valid {encoding} (byte 0x{raw[exc.start]:02x})",
                 path=path,
                 location=where,
-                hint="pass the encoding the file was written in, e.g. encoding='cp1252'",
+                hint="give the encoding the file was written in: study.yaml source options "
+                "{encoding: cp1252}, or encoding='cp1252' to the reader",
             ) from None
     try:
         text = raw.decode(FALLBACK_ENCODING)
@@ -98,7 +99,8 @@ def read_text(path: str | PathLike[str], *, encoding: str | None = None) -> tupl
             f"neither UTF-8 nor {_FALLBACK_LABEL} (byte 0x{raw[exc.start]:02x})",
             path=path,
             location=f"line {_line_of(raw, exc.start)}, byte offset {exc.start + skipped}",
-            hint="pass the encoding the file was written in, e.g. encoding='latin-1'",
+            hint="give the encoding the file was written in: study.yaml source options "
+            "{encoding: latin-1}, or encoding='latin-1' to the reader",
         ) from None
     notes.append(f"{path}: not UTF-8 (first bad byte at {where}); read as {_FALLBACK_LABEL}")
     return text, notes

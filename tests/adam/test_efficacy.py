@@ -378,7 +378,7 @@ def _problems(tmp_path, old: str, new: str) -> list[str]:
             "  - paramcd: VASREST",
             'visit: {avisit: MONTH 6, where: {field: VISITNUM, equals: "60"}}\n'
             "  - paramcd: VASREST",
-            "measures.0.visit: missing required key 'avisitn'",
+            "measures.0.visit: missing required key 'avisitn' (add 'avisitn:' here)",
         ),
         (
             "value: QSSTRESN, date: QSDTC}",

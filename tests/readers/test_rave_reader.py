@@ -199,9 +199,20 @@ def test_html_page_named_as_a_dataset_is_refused(tmp_path: Path, extension: str)
     folder.mkdir()
     path = folder / f"vs{extension}"
     path.write_text("<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>")
-    with pytest.raises(InputError, match="not a readable") as info:
+    with pytest.raises(InputError, match="the file holds an HTML page") as info:
         read_rave(folder)
     assert info.value.path == str(path)
+    assert info.value.location == "line 1"
+    assert info.value.hint.startswith("export the form again as ")
+
+
+def test_a_binary_file_the_signature_check_does_not_know_is_left_to_the_reader(tmp_path):
+    folder = tmp_path / "binary"
+    folder.mkdir()
+    (folder / "vs.xpt").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match="not a readable SAS transport") as info:
+        read_rave(folder)
+    assert info.value.path == str(folder / "vs.xpt")
 
 
 def test_empty_and_header_only_files(tmp_path: Path) -> None:
@@ -238,3 +249,25 @@ def test_folder_problems_and_bad_arguments(tmp_path: Path, rave_folder: Path) ->
     (twice / "CM.xlsx").write_bytes(b"")
     with pytest.raises(InputError, match="two files for form 'cm'"):
         read_rave(twice)
+
+
+def test_xlsx_formulas_are_never_evaluated_and_are_noted(tmp_path: Path) -> None:
+    # B2 is a formula the writer saved without a value; B3 is text that merely starts with
+    # "=", which must stay text (and become a formula nowhere downstream).
+    folder = tmp_path / "formulas"
+    folder.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Subject", "VSORRES"])
+    sheet.append(["01-001", "=1+1"])
+    sheet.append(["01-002", "placeholder"])
+    sheet["B3"].value = '=HYPERLINK("http://example.org")'
+    sheet["B3"].data_type = "s"
+    book.save(folder / "vs.xlsx")
+    export = read_rave(folder)
+    values = export.forms["vs"]["VSORRES"].tolist()
+    assert pd.isna(values[0]) and values[1] == '=HYPERLINK("http://example.org")'
+    assert export.notes == [
+        f"{folder / 'vs.xlsx'}: 1 cell(s) hold a formula (first: B2); formulas are not "
+        "evaluated, each is read as the value saved with it (empty if none was saved)"
+    ]

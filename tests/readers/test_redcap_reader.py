@@ -298,3 +298,28 @@ def test_checkbox_column_and_choice_parsing() -> None:
     assert checkbox_column("race", "-99") == "race____99"
     assert checkbox_column("x", "1.5") == "x___1_5"
     assert parse_choices(" 1, One|2, Two, too |3") == (("1", "One"), ("2", "Two, too"), ("3", "3"))
+
+
+def test_rows_repeating_an_earlier_rows_key_are_kept_and_noted(exports: Path, tmp_path) -> None:
+    # The longitudinal project with data row 1 (record 100, enrollment_arm_1) entered again
+    # at the end: same record, same event, no repeat instance.
+    source = exports / "redcap/longitudinal"
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    for name in ("dictionary.csv", "event.csv"):
+        if (source / name).exists():
+            (folder / name).write_bytes((source / name).read_bytes())
+    with open(source / "data.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    with open(folder / "data.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([*rows, rows[1]])
+    export = read_redcap(folder)
+    key = dict(zip(rows[0], rows[1], strict=True))
+    notes = [n for n in export.notes if "repeat the key" in n]
+    assert notes == [
+        f"{folder / 'data.csv'}: 1 data row(s) repeat the key (study_id, redcap_event_name) of "
+        f"an earlier row, first data row {len(rows)} (as data row 1, study_id "
+        f"{key['study_id']!r}); both kept"
+    ]
+    demo = export.forms["demographics"]
+    assert (demo["_subject"] == key["study_id"]).sum() == 2

@@ -197,7 +197,7 @@ def test_unknown_year_missing_and_garbage() -> None:
         ["15 JUN UNKN", "UN UNK UNKN", None, "   ", "garbage", "2021-06-15T07:25+0100"]
     ) == [
         (None, None, "unknown-year"),  # month and day known, year not: nothing to write
-        (None, None, None),  # completely unknown: null, nothing lost
+        (None, None, "date-unknown"),  # completely unknown: null, reported (issue 8)
         (None, None, None),
         (None, None, None),
         (None, None, "unparseable"),

@@ -1,0 +1,71 @@
+"""The build's read-back of every XPT (sdtm.sdtmbuild.write_checked, shared by the SDTM and
+ADaM stages): what both readers see differently from what was meant is an error that fails
+the build; pandas.read_sas's known blank-tail limit is a warning, the same one the
+validator reports as XPT001."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+import sdtm.sdtmbuild as sdtmbuild
+from cdisc.metadata import DatasetDef, VariableDef
+from cdisc.validation.files import pandas_reads_fewer_records
+from cdisc.validation.package import load_package
+from cdisc.writers import write_xpt
+
+CREATED = dt.datetime(2025, 1, 1)
+QS = DatasetDef(
+    "QS",
+    "Questionnaires",
+    "Tabulation",
+    "SDTMIG 3.4",
+    "FINDINGS",
+    "One record per questionnaire per question per time point per visit per subject",
+    (
+        VariableDef("QSSEQ", "Sequence Number", "integer", 1),
+        VariableDef("QSSTRESC", "Character Result/Finding in Std Format", "text", 2),
+    ),
+)
+
+
+def test_a_value_that_does_not_read_back_is_an_error(tmp_path, monkeypatch):
+    # The file is damaged between writing and reading back: one byte of a value changes.
+    def damaging(frame, dataset, folder, *, created):
+        written = write_xpt(frame, dataset, folder, created=created)
+        raw = written.path.read_bytes()
+        written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
+        return written
+
+    monkeypatch.setattr(sdtmbuild, "write_xpt", damaging)
+    frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", "XYZ"]})
+    _, path, found, readback = sdtmbuild.write_checked(frame, QS, tmp_path, CREATED)
+    assert path == tmp_path / "qs.xpt"  # written, and read back wrong
+    issues = pd.concat(found, ignore_index=True)
+    assert issues[["code", "variable", "file"]].values.tolist() == [
+        ["XPTRB07", "QSSTRESC", "qs.xpt"],
+        ["XPTRB07", "QSSTRESC", "qs.xpt"],
+    ]
+    assert sdtmbuild.severity_of(issues["code"]).tolist() == ["error", "error"]
+    differ = "1 value(s) differ, first at record 1: written 'ABCDEFGH', read 'ABCDEFGX'"
+    assert readback == [
+        f"QS: XPTRB07 pyreadstat: {differ}",
+        f"QS: XPTRB07 pandas.read_sas: {differ}",
+    ]
+
+
+def test_the_pandas_blank_tail_limit_is_a_warning_and_the_validators_xpt001(tmp_path):
+    # Records of 16 bytes (Num 8 + Char 8): the blank QSSTRESC ending record 2 is taken by
+    # pandas.read_sas for the file's padding, so it reads 1 record of 2 (readback.py).
+    frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", ""]})
+    _, path, found, _ = sdtmbuild.write_checked(frame, QS, tmp_path, CREATED)
+    assert path == tmp_path / "qs.xpt"
+    issues = pd.concat(found, ignore_index=True)
+    assert issues["code"].tolist() == ["XPTRB10"]
+    assert sdtmbuild.severity_of(issues["code"]).tolist() == ["warning"]
+    # The validator's XPT001 reads the same file with the same count formula.
+    package = load_package(tmp_path)
+    flagged = pandas_reads_fewer_records(package)
+    assert flagged["dataset"].tolist() == ["QS"]
+    assert flagged["value"].tolist() == ["1"]
