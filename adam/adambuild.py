@@ -8,7 +8,8 @@ Dataset-JSON); ``lineage/<dataset>.csv`` (each ADaM record's SDTM source records
 ``adam/censoring.csv`` (one row per subject and time-to-event parameter: event or
 censored, the date, the source that decided it); ``adam/km_estimates.csv`` and
 ``adam/km_<paramcd>.svg`` (Kaplan-Meier by planned treatment); ``adam/report.html``
-(the plots and tables on one page).
+(the plots and tables on one page). The build report names each file relative to the
+package root.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from adam.tte import censoring_table, derive_param_tte
 from cdisc.metadata import DatasetDef
 from cdisc.standards import Standards
 from cdisc.writers import to_ascii, write_dataset_json
+from cdisc.writers.cells import excel_safe
+from cdisc.writers.jsontext import write_indented
 from sdtm.sdtmbuild import severity_of, write_checked
 
 
@@ -86,7 +89,7 @@ def run_adam(
     for i, (name, structure, frame, spec) in enumerate(derived):
         if progress:
             progress("write ADaM XPT", i, len(derived))
-        _write(result, name, structure, frame, spec, standards, folder, created)
+        _write(result, name, structure, frame, spec, standards, folder, created, target)
         if dataset_json and name in result.defs:
             write_dataset_json(
                 result.frames[name],
@@ -98,12 +101,13 @@ def run_adam(
             )
     _write_lineage(lineage_dir, adsl_lineage, result.frames)
     if adtte is not None and len(adtte):
-        result.report = _tte_report(adtte, target / "adam")
+        result.report = _tte_report(adtte, target, "adam")
     return result
 
 
-def _write(result, name, structure, frame, spec, standards, folder, created):
-    """Write one ADaM dataset, recording what happened in ``result``."""
+def _write(result, name, structure, frame, spec, standards, folder, created, root):
+    """Write one ADaM dataset, recording what happened in ``result`` (its path relative to
+    the package ``root``)."""
     dates = {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])}
     numeric = {
         c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in dates
@@ -153,7 +157,9 @@ def _write(result, name, structure, frame, spec, standards, folder, created):
     if path is None:
         return
     result.defs[name], result.frames[name] = ds, out
-    result.datasets.append({"dataset": name, "records": len(out), "path": str(path)})
+    result.datasets.append(
+        {"dataset": name, "records": len(out), "path": path.relative_to(root).as_posix()}
+    )
 
 
 def _write_lineage(folder: Path, adsl_lineage: pd.DataFrame, frames: dict) -> None:
@@ -163,14 +169,15 @@ def _write_lineage(folder: Path, adsl_lineage: pd.DataFrame, frames: dict) -> No
     Other datasets: one row per record (its position, USUBJID, PARAMCD, AVISITN and the
     SRCDOM/SRCVAR/SRCSEQ it carries).
     """
-    adsl_lineage.to_csv(folder / "adsl.csv", index=False)
+    # Subject IDs and codes come from the data: none may run as a spreadsheet formula.
+    excel_safe(adsl_lineage).to_csv(folder / "adsl.csv", index=False)
     for name, out in frames.items():
         if name == "ADSL":
             continue
         columns = ("USUBJID", "PARAMCD", "AVISITN", "SRCDOM", "SRCVAR", "SRCSEQ")
         lineage = out[[c for c in columns if c in out]].copy()
         lineage.insert(0, "RECORD", range(1, len(out) + 1))
-        lineage.to_csv(folder / f"{name.lower()}.csv", index=False)
+        excel_safe(lineage).to_csv(folder / f"{name.lower()}.csv", index=False)
 
 
 def _label(spec, standards: Standards, structure: str) -> str:
@@ -184,14 +191,16 @@ def _methods(spec, columns) -> dict[str, str]:
     return {c: m for c in columns if (m := method(c))}
 
 
-def _tte_report(adtte: pd.DataFrame, folder: Path) -> dict:
-    """Censoring table, Kaplan-Meier estimates and plots; the build report's ``adam`` part."""
+def _tte_report(adtte: pd.DataFrame, root: Path, subfolder: str) -> dict:
+    """Censoring table, Kaplan-Meier estimates and plots in ``root/subfolder``; the build
+    report's ``adam`` part, naming each file relative to the package ``root``."""
+    folder = root / subfolder
     folder.mkdir(parents=True, exist_ok=True)
     table = censoring_table(adtte)
-    table.to_csv(folder / "censoring.csv", index=False, date_format="%Y-%m-%d")
+    excel_safe(table).to_csv(folder / "censoring.csv", index=False, date_format="%Y-%m-%d")
     by = ["PARAMCD", "TRTP"] if "TRTP" in adtte else ["PARAMCD"]
     estimates = km_estimate(adtte, by=by)
-    estimates.to_csv(folder / "km_estimates.csv", index=False, float_format="%.6g")
+    excel_safe(estimates).to_csv(folder / "km_estimates.csv", index=False, float_format="%.6g")
     summary = km_summary(adtte, by=by)
     plots = []
     for paramcd, part in estimates.groupby("PARAMCD", sort=True):
@@ -202,12 +211,12 @@ def _tte_report(adtte: pd.DataFrame, folder: Path) -> dict:
         plots.append((paramcd, param, svg, path))
     _html(folder / "report.html", summary, table, plots)
     return {
-        "censoring_table": str(folder / "censoring.csv"),
+        "censoring_table": f"{subfolder}/censoring.csv",
         "censoring": json_records(table),
-        "km_estimates": str(folder / "km_estimates.csv"),
+        "km_estimates": f"{subfolder}/km_estimates.csv",
         "km_summary": json_records(summary),
-        "km_plots": [str(p) for *_, p in plots],
-        "html": str(folder / "report.html"),
+        "km_plots": [p.relative_to(root).as_posix() for *_, p in plots],
+        "html": f"{subfolder}/report.html",
     }
 
 
@@ -275,7 +284,7 @@ def add_adam_report(report_path: Path, issues: pd.DataFrame, result: AdamResult)
     report["adam"] = {"datasets": result.datasets, **result.report}
     report["errors"] = int((combined["severity"] == "error").sum())
     report["warnings"] = int((combined["severity"] == "warning").sum())
-    report["problems"] = combined.astype(str).to_dict(orient="records")
+    report["problems"] = combined
     report["readback"] = report.get("readback", []) + result.readback
-    report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_indented(report_path, report)
     return combined

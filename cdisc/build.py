@@ -3,15 +3,23 @@
 Stages: read the raw export (forms, subjects, records per form, written as
 ``raw_summary.json``), then, when the study has ``sdtm/*.yaml`` specs, check them against
 the export's declared forms and fields, map and derive every domain (:mod:`sdtm.engine`),
-and write each as XPT (and Dataset-JSON with ``dataset_json``) under
-``OUT/<study>/m5/datasets/<studyid>/tabulations/sdtm/``, with ``build_report.json`` and a
-lineage sidecar per domain (:mod:`sdtm.sdtmbuild`). A study with ``adam/*.yaml`` specs
-then gets ADSL, ADTTE and its efficacy dataset under
-``OUT/<study>/m5/datasets/<studyid>/analysis/adam/datasets/`` (:mod:`adam.adambuild`).
+and write each as XPT under ``OUT/<study>/m5/datasets/<studyid>/tabulations/sdtm/``, with
+``build_report.json`` and a lineage sidecar per domain (:mod:`sdtm.sdtmbuild`). A study with
+``adam/*.yaml`` specs then gets ADSL, ADTTE and its efficacy dataset under
+``OUT/<study>/m5/datasets/<studyid>/analysis/adam/datasets/`` (:mod:`adam.adambuild`). Each
+package gets its define.xml and define.html, and is validated; Dataset-JSON
+(``dataset_json``) is then written beside each XPT from the same frames. ``manifest.json``
+(:mod:`cdisc.manifest`) comes last.
+
+:func:`build_study` writes all of it into a temporary folder beside ``OUT/<study>`` and moves
+it into place only when it is complete and has no error (:mod:`cdisc.writers.staging`): a
+build that fails or is stopped never leaves a partial package under the study's name. Paths
+in the reports are relative to the package root; the console names the final location.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -21,9 +29,14 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import UsageError
+from cdisc.manifest import InputGroup, write_manifest
 from cdisc.readers import read_export
 from cdisc.readers.base import RawExport
 from cdisc.study import Study, load_study, raw_export_path
+from cdisc.writers.staging import stage
+
+#: The JSON reports a build writes in the package root.
+REPORTS = ("raw_summary.json", "build_report.json")
 
 
 @dataclass
@@ -54,6 +67,15 @@ class RawSummary:
         lines.append(f"summary written to {self.report_path}")
         return "\n".join(lines)
 
+    @property
+    def root(self) -> Path:
+        """The package folder the summary was written into."""
+        return self.report_path.parent
+
+    def moved(self, root: Path) -> RawSummary:
+        """This summary as it reads once its package folder is ``root``."""
+        return dataclasses.replace(self, report_path=root / self.report_path.name)
+
 
 def build_raw_summary(
     study: str | None,
@@ -62,22 +84,40 @@ def build_raw_summary(
     out: Path = Path("out"),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RawSummary:
-    """Read the study's raw export (or ``raw``) and write ``OUT/<study>/raw_summary.json``."""
+    """Read the study's raw export (or ``raw``) and write ``OUT/<study>/raw_summary.json``.
+
+    The first stage alone, written straight into ``OUT/<study>`` (tests and tools build a
+    stage at a time this way); :func:`build_study` writes it into its temporary folder.
+    """
     loaded = load_study(study)
     raw_path = raw_export_path(loaded, raw)
     target = out / loaded.name
     _check_output(target)
+    return raw_summary(loaded, raw_path, target, progress)
+
+
+def raw_summary(
+    study: Study,
+    raw_path: Path,
+    folder: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RawSummary:
+    """Read ``raw_path`` with the study's reader and write ``folder/raw_summary.json``.
+
+    The summary names the export relative to the study folder when it is inside it (the
+    bundled exports), else as given, so it does not depend on where the toolkit is installed.
+    """
     if progress:
         progress("read raw export", 0, 1)
-    export = read_export(raw_path, kind=loaded.source.format, **loaded.source.options)
+    export = read_export(raw_path, kind=study.source.format, **study.source.options)
     if progress:
         progress("read raw export", 1, 1)
     table = export.summary()
-    _make_output(target)
-    report_path = target / "raw_summary.json"
+    _make_output(folder)
+    report_path = folder / "raw_summary.json"
     report = {
-        "study": loaded.studyid,
-        "source": {"format": export.kind, "path": str(raw_path)},
+        "study": study.studyid,
+        "source": {"format": export.kind, "path": _shown_source(study, raw_path)},
         "subjects": export.subjects,
         "forms": table.to_dict(orient="records"),
         "notes": export.notes,
@@ -88,7 +128,14 @@ def build_raw_summary(
         raise UsageError(
             f"cannot write '{report_path}': {exc.strerror}", hint="choose a writable --out folder"
         ) from None
-    return RawSummary(loaded, raw_path, export, table, report_path)
+    return RawSummary(study, raw_path, export, table, report_path)
+
+
+def _shown_source(study: Study, raw_path: Path) -> str:
+    try:
+        return raw_path.resolve().relative_to(study.folder.resolve()).as_posix()
+    except ValueError:
+        return str(raw_path)
 
 
 def _check_output(target: Path) -> None:
@@ -123,7 +170,7 @@ class SdtmBuild:
     """The result of a full build: the raw summary plus what the SDTM stage did."""
 
     raw: RawSummary
-    datasets: pd.DataFrame  # dataset, records, path
+    datasets: pd.DataFrame  # dataset, records, path (relative to the package root)
     accounting: pd.DataFrame  # form, raw records, used per domain, not used + reasons
     issues: pd.DataFrame
     report_path: Path
@@ -132,6 +179,13 @@ class SdtmBuild:
     defs: dict
     adam: pd.DataFrame | None = None  # dataset, records, path of each ADaM dataset written
     defines: list[Path] = field(default_factory=list)  # define.xml and define.html written
+    #: The time stamped into the package and where it came from (``manifest.json``).
+    timestamps: dict[str, str | None] = field(default_factory=dict)
+    #: Where the previous package was left when this build failed (None when it succeeded).
+    kept: Path | None = None
+    #: The severity that fails the build: ``error`` (default) or ``warning`` (strict: any
+    #: warning nobody explained or waived fails it too, e.g. at database lock).
+    fail_on: str = "error"
 
     @property
     def errors(self) -> int:
@@ -143,17 +197,47 @@ class SdtmBuild:
         """Problems of severity ``warning``: reported, the build still succeeds."""
         return int((self.issues["severity"] == "warning").sum())
 
+    @property
+    def failing(self) -> pd.DataFrame:
+        """The problems that fail this build: its errors, and with ``fail_on="warning"``
+        also every warning that carries no explanation."""
+        severity = self.issues["severity"]
+        failing = severity.eq("error")
+        if self.fail_on == "warning":
+            failing |= severity.eq("warning") & ~self._explained()
+        return self.issues[failing]
+
+    def moved(self, root: Path, *, kept: Path | None = None) -> SdtmBuild:
+        """This build as it reads once its package folder is ``root``; ``kept`` is the
+        package a failed build left in place."""
+        old = self.raw.root
+        return dataclasses.replace(
+            self,
+            raw=self.raw.moved(root),
+            report_path=root / self.report_path.relative_to(old),
+            defines=[root / p.relative_to(old) for p in self.defines],
+            kept=kept,
+        )
+
+    def _explained(self) -> pd.Series:
+        """True for each problem that carries an explanation (conformance findings that
+        study.yaml or the define's sponsor extensions explain)."""
+        if "explanation" not in self.issues:
+            return pd.Series(False, index=self.issues.index)
+        return self.issues["explanation"].fillna("").astype(str).ne("")
+
     def render(self) -> str:
         """The raw summary followed by the SDTM part."""
+        root = self.raw.root
         lines = [self.raw.render(), "SDTM datasets:"]
         lines += [
-            f"  {r.dataset:<8} {r.records:>7,} records  {r.path}"
+            f"  {r.dataset:<8} {r.records:>7,} records  {root / r.path}"
             for r in self.datasets.itertuples(index=False)
         ]
         if self.adam is not None:
             lines.append("ADaM datasets:")
             lines += [
-                f"  {r.dataset:<8} {r.records:>7,} records  {r.path}"
+                f"  {r.dataset:<8} {r.records:>7,} records  {root / r.path}"
                 for r in self.adam.itertuples(index=False)
             ]
         lines.append("raw records by form (used by a domain / not used):")
@@ -162,17 +246,38 @@ class SdtmBuild:
                 f"  {r.form:<10} {r.records:>7,} read  {r.used:>7,} used  {r.not_used:>7,} not used"
             )
         if len(self.issues):
+            explained = self._explained()
+            said = f"{int(explained.sum()):,} of them explained in study.yaml or define.xml; "
             lines.append(
                 f"{self.errors:,} errors, {self.warnings:,} warnings "
-                f"(details in {self.report_path.name}):"
+                f"({said if explained.any() else ''}details in {self.report_path.name}):"
             )
-            counts = self.issues.groupby(["severity", "domain", "code"]).size()
-            lines += [f"  {s:<7} {d} {c}: {n:,}" for (s, d, c), n in counts.items()]
+            keys = [self.issues["severity"], self.issues["domain"], self.issues["code"]]
+            counts = explained.groupby(keys).agg(["size", "sum"])
+            lines += [
+                f"  {s:<7} {d} {c}: {n:,}" + (f" ({k:,} explained)" if k else "")
+                for (s, d, c), n, k in zip(counts.index, counts["size"], counts["sum"], strict=True)
+            ]
         else:
             lines.append("no mapping problems")
         lines += [f"define: {path}" for path in self.defines]
         lines += [f"read-back: {m}" for m in self.readback]
         lines.append(f"build report written to {self.report_path}")
+        if self.kept is not None:
+            before = (
+                f"{self.kept} still holds the previous package"
+                if self.kept.exists()
+                else f"nothing was written to {self.kept}"
+            )
+            what = (
+                "problems at or above --fail-on warning" if self.fail_on == "warning" else "errors"
+            )
+            lines.append(
+                f"build FAILED ({len(self.failing):,} {what}): {before}; "
+                f"this build's files are in {root} for inspection"
+            )
+        elif self.failing.empty:
+            lines.append(f"package written to {root}")
         return "\n".join(lines)
 
 
@@ -183,20 +288,51 @@ def build_study(
     out: Path = Path("out"),
     dataset_json: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    fail_on: str = "error",
 ) -> RawSummary | SdtmBuild:
-    """Read the raw export and, when the study has SDTM specs, build every mapped domain.
+    """Build the study's package in ``OUT/<study>``, atomically.
 
-    Returns the :class:`RawSummary` alone for a study without ``sdtm/*.yaml``.
+    Reads the raw export and, when the study has SDTM specs, builds every mapped domain and
+    dataset. Returns the :class:`RawSummary` alone for a study without ``sdtm/*.yaml``.
 
     Every mapping problem has a severity (``SdtmBuild.issues["severity"]``). Errors fail
     the build (the CLI exits 1): a value that does not read back equal from the XPT
     (XPTRB01-08), a character with no ASCII form (ASCII02), a Required variable left empty
-    (``required-empty``), a dataset the XPT writer refuses (``not-writable``). Everything
-    else (unparseable or partial dates, values outside a codelist, unit problems, duplicate
-    records, transliterated characters, ...) is a warning: counted on the console, listed
-    with file/form/record in ``build_report.json``, and the build succeeds (exit 0).
-    Datasets are written in both cases.
+    (``required-empty``), a dataset the XPT writer refuses (``not-writable``), a validation
+    error no waiver covers. Everything else (unparseable or partial dates, values outside a
+    codelist, unit problems, duplicate records, transliterated characters, ...) is a
+    warning: counted on the console, listed with file/form/record in ``build_report.json``,
+    and the build succeeds (exit 0). With ``fail_on="warning"`` a warning that neither
+    study.yaml nor the define explains fails the build like an error.
+
+    The package is written into a temporary folder beside ``OUT/<study>`` and moved there
+    only when it is complete and has no error. A build with errors leaves the previous
+    package in place and its own files in ``OUT/<study>.failed``; an exception or Ctrl-C
+    leaves the previous package and nothing else (:mod:`cdisc.writers.staging`).
     """
+    loaded = load_study(study)
+    raw_path = raw_export_path(loaded, raw)
+    final = out / loaded.name
+    _check_output(final)
+    with stage(final) as staging:
+        result = _build(loaded, raw_path, staging.folder, dataset_json, progress)
+        if isinstance(result, SdtmBuild):
+            result.fail_on = fail_on
+        _paths_relative_to(staging.folder)
+        write_manifest(staging.folder, _inputs(loaded, raw_path), _timestamps(loaded, result))
+        if isinstance(result, SdtmBuild) and not result.failing.empty:
+            return result.moved(staging.reject(), kept=final)
+        return result.moved(staging.publish())
+
+
+def _build(
+    study: Study,
+    raw_path: Path,
+    target: Path,
+    dataset_json: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> RawSummary | SdtmBuild:
+    """Every stage of the build, written into ``target``."""
     from adam.adambuild import add_adam_report, run_adam
     from adam.describe import analysis_define
     from adam.specs import load_adam_specs, sdtm_datasets
@@ -205,43 +341,129 @@ def build_study(
     from sdtm.sdtmbuild import build_time, run_sdtm
     from sdtm.specs import declared_fields, load_study_specs, spec_files
 
-    summary = build_raw_summary(study, raw=raw, out=out, progress=progress)
+    summary = raw_summary(study, raw_path, target, progress)
     if not spec_files(summary.study):
         return summary
     standards = Standards.load()
     specs = load_study_specs(summary.study, standards, declared_fields(summary.export))
     adam_specs = load_adam_specs(summary.study, standards, sdtm_datasets(specs))
-    target = out / summary.study.name
-    build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, dataset_json, progress))
+    # Dataset-JSON is written after validation (below): the package reader takes one file
+    # per dataset, the first by name (ae.json before ae.xpt), and the build validates the
+    # XPT files its define.xml describes. Both are written from the same frames.
+    build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, False, progress))
     created = build_time(specs.design.output_date)
+    build.timestamps = {
+        "created": created.isoformat(timespec="seconds"),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+        "output_date": specs.design.output_date.isoformat(timespec="seconds"),
+    }
     study_info = {
         "studyid": summary.study.studyid,
         "title": summary.study.title,
         "created": created.isoformat(timespec="seconds"),
     }
     folder = target / "m5" / "datasets" / summary.study.studyid.lower()
+    folders = {"SDTM": folder / "tabulations" / "sdtm"}
     tabulation = tabulation_define(specs, standards, build.frames, build.defs, **study_info)
-    build.defines = [*_write_define(tabulation, folder / "tabulations" / "sdtm")]
-    if adam_specs is None:
-        return _validated(build, [folder / "tabulations" / "sdtm"])
-    adam = run_adam(
-        build.frames,
-        adam_specs,
-        standards,
-        target,
-        summary.study.studyid,
-        created,
-        dataset_json,
-        progress,
+    build.defines = [*_write_define(tabulation, folders["SDTM"])]
+    adam = None
+    if adam_specs is not None:
+        adam = run_adam(
+            build.frames,
+            adam_specs,
+            standards,
+            target,
+            summary.study.studyid,
+            created,
+            False,
+            progress,
+        )
+        folders["ADAM"] = folder / "analysis" / "adam" / "datasets"
+        analysis = analysis_define(adam_specs, standards, adam.frames, adam.defs, **study_info)
+        build.defines += _write_define(analysis, folders["ADAM"])
+        build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
+        build.issues = add_adam_report(build.report_path, build.issues, adam)
+        build.readback += adam.readback
+    build = _validated(build, list(folders.values()))
+    if dataset_json:
+        written = {"SDTM": (build.frames, build.defs)}
+        if adam is not None:
+            written["ADAM"] = (adam.frames, adam.defs)
+        _write_dataset_json(written, folders, summary.study.studyid, created)
+    return build
+
+
+def _write_dataset_json(
+    written: dict[str, tuple[dict, dict]], folders: dict[str, Path], studyid: str, created
+) -> None:
+    """Dataset-JSON beside each XPT, from the frames and definitions the XPT was written from."""
+    from cdisc.writers import write_dataset_json
+
+    for standard, (frames, defs) in written.items():
+        for name in sorted(frames):
+            write_dataset_json(
+                frames[name],
+                defs[name],
+                folders[standard],
+                created=created,
+                study_oid=studyid,
+                metadata_version_oid=f"MDV.{standard}",
+            )
+
+
+def _paths_relative_to(root: Path) -> None:
+    """Make every path under ``root`` that a JSON report names relative to ``root``.
+
+    The stages name their own files relative to the package root already; this also covers
+    what later stages record (the validation's package folders), so no report names the
+    temporary folder, which is gone once the package is moved into place.
+    """
+    # Report text is JSON with ASCII escapes; the folder is matched as JSON spells it.
+    spelled = json.dumps(str(root))[1:-1]
+    for name in REPORTS:
+        path = root / name
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if spelled in text:
+            text = text.replace(spelled + json.dumps(os.sep)[1:-1], "")
+            path.write_text(text.replace(f'"{spelled}"', '"."'), encoding="utf-8")
+
+
+def _inputs(study: Study, raw_path: Path) -> list[InputGroup]:
+    """The files a build reads: the raw export, the study's specs, the standards metadata."""
+    from adam.specs import adam_spec_files
+    from sdtm.specs import spec_files
+    from specs import ROOT as STANDARDS
+
+    if raw_path.is_dir():
+        raw = InputGroup(
+            "raw", raw_path, tuple(sorted(p for p in raw_path.iterdir() if p.is_file()))
+        )
+    else:
+        raw = InputGroup("raw", raw_path.parent, (raw_path,))
+    specs = (study.folder / "study.yaml", *spec_files(study), *adam_spec_files(study))
+    standards = sorted(
+        p for p in STANDARDS.rglob("*") if p.is_file() and p.suffix in (".csv", ".json")
     )
-    analysis = analysis_define(adam_specs, standards, adam.frames, adam.defs, **study_info)
-    build.defines += _write_define(analysis, folder / "analysis" / "adam" / "datasets")
-    build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
-    build.issues = add_adam_report(build.report_path, build.issues, adam)
-    build.readback += adam.readback
-    return _validated(
-        build, [folder / "tabulations" / "sdtm", folder / "analysis" / "adam" / "datasets"]
-    )
+    return [
+        raw,
+        InputGroup("study", study.folder, specs),
+        InputGroup("standards", STANDARDS, tuple(standards)),
+    ]
+
+
+def _timestamps(study: Study, result: RawSummary | SdtmBuild) -> dict[str, str | None]:
+    """``manifest.json``'s timestamps: what was stamped (nothing, for a raw summary alone)
+    and the two places it comes from."""
+    if isinstance(result, SdtmBuild):
+        return result.timestamps
+    declared = study.document.data.get("output_date")
+    return {
+        "created": None,
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+        "output_date": None if declared is None else str(declared),
+    }
 
 
 def _validated(build: SdtmBuild, folders: list[Path]) -> SdtmBuild:

@@ -7,19 +7,60 @@ A bad input never shows a traceback. Set ``CDISC_DEBUG=1`` to see one for a cras
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cdisc import __version__
-from cdisc.errors import ToolkitError
+from cdisc.errors import InputError, ToolkitError, UsageError
 from cdisc.progress import Progress
 
 #: Exit code for an unexpected internal error (a bug in the toolkit, not a bad input).
 EXIT_INTERNAL = 3
+
+#: Operating-system errors that mean the output cannot be written (disk full, file size
+#: limit, read-only or forbidden folder): reported as an unusable output folder, exit 2.
+_WRITE_ERRORS = {
+    errno.ENOSPC: "the disk is full; free some space or choose another --out folder",
+    errno.EDQUOT: "the disk quota is used up; free some space or choose another --out folder",
+    errno.EFBIG: "the file size limit was reached (ulimit -f); raise it or choose another --out",
+    errno.EROFS: "the file system is read-only; choose another --out folder",
+    errno.EACCES: "permission denied; check the permissions or choose another --out folder",
+    errno.EPERM: "operation not permitted; check the permissions or choose another --out folder",
+}
+
+
+def _os_error(exc: OSError, folder: Path | None = None) -> UsageError | None:
+    """The user-facing error for an OSError that means "cannot write here", else None.
+
+    A failed ``write()`` names no file; the output ``folder`` is named instead.
+    """
+    hint = _WRITE_ERRORS.get(exc.errno or 0)
+    if hint is None:
+        return None
+    if exc.filename is None and folder is not None:
+        return UsageError(
+            f"cannot write into the output folder: {exc.strerror or exc}", path=folder, hint=hint
+        )
+    return UsageError(f"cannot write: {exc.strerror or exc}", path=exc.filename, hint=hint)
+
+
+@contextmanager
+def _writing_into(folder: Path) -> Iterator[None]:
+    """Report a write that fails for want of space or permission as an error naming ``folder``."""
+    try:
+        yield
+    except OSError as exc:
+        error = _os_error(exc, folder)
+        if error is None:
+            raise
+        raise error from None
 
 
 class _Shell(click.Group):
@@ -36,16 +77,28 @@ class _Shell(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except OSError as exc:
+            error = _os_error(exc)
+            if error is None:
+                self._internal(ctx, exc)
+            else:
+                click.echo(f"error: {error}", err=True)
+                ctx.exit(error.exit_code)
         except Exception as exc:
-            if os.environ.get("CDISC_DEBUG"):
-                raise
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in the toolkit, not in your data. Please report it with the "
-                "command you ran; set CDISC_DEBUG=1 to see the traceback.",
-                err=True,
-            )
-            ctx.exit(EXIT_INTERNAL)
+            self._internal(ctx, exc)
+
+    @staticmethod
+    def _internal(ctx: click.Context, exc: Exception) -> None:
+        """Report a bug in the toolkit (exit 3); ``CDISC_DEBUG=1`` re-raises it instead."""
+        if os.environ.get("CDISC_DEBUG"):
+            raise exc
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in the toolkit, not in your data. Please report it with the "
+            "command you ran; set CDISC_DEBUG=1 to see the traceback.",
+            err=True,
+        )
+        ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Shell, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,9 +145,10 @@ def synth(
     """Generate a realistic raw EDC export of a trial, with a ground-truth defect record."""
     from cdisc.synth import synthesize
 
-    result = synthesize(
-        study, out, fmt=fmt, subjects=subjects, seed=seed, clean=clean, progress=Progress()
-    )
+    with _writing_into(out):
+        result = synthesize(
+            study, out, fmt=fmt, subjects=subjects, seed=seed, clean=clean, progress=Progress()
+        )
     click.echo(
         f"wrote {len(result.files)} files to {out} "
         f"({result.subjects:,} subjects, {result.defects:,} injected defects)"
@@ -121,7 +175,15 @@ def synth(
     is_flag=True,
     help="Also write Dataset-JSON 1.1 beside each XPT.",
 )
-def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) -> None:
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Fail (exit 1, previous package kept) on errors, or also on any warning that "
+    "study.yaml or the define does not explain.",
+)
+def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool, fail_on: str) -> None:
     """Build a study's package. STUDY is a bundled study name or a mapping folder.
 
     With no STUDY it builds the bundled demo study (trial B, sail). Bundled studies:
@@ -137,14 +199,93 @@ def build(study: str | None, raw: Path | None, out: Path, dataset_json: bool) ->
     file/form/record in build_report.json). Exit 1 only for errors: a value that does not
     read back from the XPT, a character with no ASCII form, a Required variable left
     empty, a value the XPT writer refuses. Warnings (dates, codelists, units, duplicates)
-    keep exit 0.
+    keep exit 0, unless --fail-on warning (then an unexplained warning fails the build too).
     """
     from cdisc.build import SdtmBuild, build_study
 
-    report = build_study(study, raw=raw, out=out, dataset_json=dataset_json, progress=Progress())
+    with _writing_into(out):
+        report = build_study(
+            study,
+            raw=raw,
+            out=out,
+            dataset_json=dataset_json,
+            progress=Progress(),
+            fail_on=fail_on,
+        )
     click.echo(report.render())
-    if isinstance(report, SdtmBuild) and report.errors:
+    if isinstance(report, SdtmBuild) and not report.failing.empty:
+        click.echo(_build_errors(report.failing, report.report_path, report.raw.raw_path), err=True)
         sys.exit(1)
+
+
+def _build_errors(failing: Any, report_path: Path, raw: Path, shown: int = 10) -> str:
+    """The stderr message of a failed build: one located example of each kind of failing
+    problem (errors first), at most ``shown`` of them.
+
+    A raw file is named by its path (``raw`` is the export's file or folder; the report
+    names files as the export does, relative to it).
+    """
+    ranked = failing.assign(_warning=failing["severity"].ne("error"))
+    errors = ranked.sort_values("_warning", kind="stable")
+    examples = errors.drop_duplicates("code").head(shown)
+
+    def text(value: Any) -> str:
+        return "" if value is None or value != value else str(value)  # NaN != NaN
+
+    def file(name: str) -> str:
+        if name and raw.is_dir() and (raw / name).is_file():
+            return str(raw / name)
+        return str(raw) if name and raw.name == name else name
+
+    kinds = sorted(set(errors["severity"]))
+    what = " or ".join(f"{k}(s)" for k in kinds)
+    lines = [
+        f"error: the build found {len(errors):,} {what}; the package is not fit to submit "
+        "(one example of each kind):"
+    ]
+    for row in examples.to_dict("records"):
+        record = text(row.get("record"))
+        where = [
+            file(text(row.get("file"))) or text(row.get("domain")),
+            f"form {text(row.get('form'))}" if text(row.get("form")) else "",
+            f"record {record}" if record else "",
+            text(row.get("variable")),
+        ]
+        located = ", ".join(part for part in where if part)
+        lines.append(f"  {located}: {text(row.get('code'))} {text(row.get('message'))}")
+    if len(errors) > len(examples):
+        lines.append(f"  ... and {len(errors) - len(examples):,} more")
+    lines.append(
+        f"(every problem, with its file, form and record, is in {report_path}; fix the data "
+        "or the spec, or waive (or explain) a conformance finding you accept in study.yaml)"
+    )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("package", type=click.Path(path_type=Path))
+def verify(package: Path) -> None:
+    """Check a built package against its manifest.json (the SHA-256 of every file).
+
+    PACKAGE is the folder cdisc build wrote, e.g. out/sail. Exit 0 when every file is the
+    one the build wrote; 1 when a file was changed, removed or added (each is listed).
+    """
+    from cdisc.manifest import read_manifest, verify_manifest
+
+    if not package.is_dir():
+        raise UsageError(
+            f"'{package}' does not exist or is not a folder",
+            hint="give the package folder cdisc build wrote, e.g. out/sail",
+        )
+    problems = verify_manifest(package)
+    if problems:
+        click.echo("\n".join(problems))
+        raise InputError(
+            f"{len(problems)} file(s) differ from manifest.json",
+            path=package,
+            hint="rebuild the package, or find out who changed it",
+        )
+    click.echo(f"{package}: all {len(read_manifest(package)['files'])} files match manifest.json")
 
 
 @main.command()
@@ -165,15 +306,18 @@ def check(study: str | None, raw: Path | None) -> None:
     takes well under a second whatever the size of the export. When the export is absent
     (and no --raw is given) forms and fields are reported as not checked.
     """
+    from cdisc.study import load_study, raw_export_path
+
+    # study.yaml first: its mistakes are reported before the engines below are imported.
+    loaded = load_study(study)
+
     from adam.specs import load_adam_specs, sdtm_datasets
     from cdisc.readers import read_declared
     from cdisc.standards import Standards
-    from cdisc.study import load_study, raw_export_path
     from cdisc.validation.waivers import check_statements
     from cdisc.yamlspec import SpecProblems
     from sdtm.specs import load_study_specs, spec_files
 
-    loaded = load_study(study)
     files = spec_files(loaded)
     fields = None
     source = raw if raw is not None else loaded.source.path

@@ -134,12 +134,20 @@ def value_list(
     parent = dataset.variable(variable)
     oid = f"VL.{dataset.name}.{variable}"
     keys = frame[by].astype("string")
+    # The rows of each key, in frame order, from one stable sort: comparing the whole key
+    # column with each key in turn would cost keys x records.
+    codes, uniq = pd.factorize(keys)
+    code_of = {key: code for code, key in enumerate(uniq)}  # a loop over distinct keys
+    sorter = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[sorter], np.arange(len(uniq) + 1))
     values = []
     for order, key in enumerate(sorted(_distinct(keys), key=_natural), 1):
-        rows = frame.loc[(keys == key).to_numpy(), variable]
+        code = code_of[key]
+        at = sorter[starts[code] : starts[code + 1]]
+        rows = frame[variable].iloc[at]
         label = key
         if label_from is not None and label_from in frame:
-            labels = frame.loc[(keys == key).to_numpy(), label_from].dropna()
+            labels = frame[label_from].iloc[at].dropna()
             label = str(labels.iloc[0]) if len(labels) else key
         data_type, length, digits = _slice_type(rows, parent)
         where = WhereClause(
@@ -250,7 +258,8 @@ def _slice_type(values: pd.Series, parent: VariableDef) -> tuple[str, int | None
         if parent.display_format:
             return parent.data_type, 8, None
         return ("integer", 8, None) if whole else ("float", 8, _decimals(values))
-    text = values.dropna().astype(str)
+    # Byte lengths of the distinct values only: a slice repeats its values a lot.
+    text = pd.Series(pd.unique(values.dropna().astype(str).to_numpy(dtype=object)), dtype=object)
     length = max(1, int(text.map(lambda s: len(s.encode("utf-8"))).max())) if len(text) else 1
     return parent.data_type, length, None
 
@@ -268,6 +277,7 @@ def _decimals(values: pd.Series) -> int:
 
 def _distinct(values: pd.Series) -> set:
     kept = values.dropna()
+    kept = pd.Series(kept.unique(), dtype=kept.dtype)  # the text work below, once per value
     if kept.dtype == object or pd.api.types.is_string_dtype(kept):
         kept = kept.astype(str)
         kept = kept[kept.str.strip() != ""]

@@ -191,6 +191,10 @@ def _findings(
     chosen: np.ndarray,
     undetermined: np.ndarray,
 ) -> pd.DataFrame:
+    # Only a group with two or more tied records is a tie; nearly every group has one, so
+    # the text below (and the per-group join) is worked for the records reported only.
+    counts = np.bincount(group_id[tied], minlength=int(group_id.max(initial=-1)) + 1)
+    tied = tied & (counts[group_id] > 1)
     labels = dataset.index.astype(str).to_numpy(dtype=object)
     keys = np.full(len(dataset), None, dtype=object)
     concerned = np.flatnonzero(tied | undetermined)

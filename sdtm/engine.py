@@ -20,10 +20,18 @@ from sdtm.algorithms import ALGORITHMS, Context, no_problems, split_responses
 from sdtm.baseline import derive_var_blfl
 from sdtm.conditions import condition_mask
 from sdtm.design import Design, derive_epoch, derive_visit, subject_ids
+from sdtm.distinct import by_value
 from sdtm.sequence import derive_var_seq
 from sdtm.spec import DomainSpec
 from sdtm.studyday import derive_vars_dy
-from sdtm.units import VALUE_UNIT, resolve_units, split_value_unit, standardize_units
+from sdtm.text import has_control, single_line
+from sdtm.units import (
+    VALUE_UNIT,
+    resolve_units,
+    split_value_unit,
+    standardize_units,
+    submission_units,
+)
 
 #: Columns of the problems frame every stage returns.
 ISSUE_COLUMNS = (
@@ -128,9 +136,60 @@ def map_domain(
     # A raw field a target replaced (RACE) stays readable as collected for SUPP-- qualifiers.
     for name in assigned & set(source.columns):
         data[RAW_PREFIX + name] = source[name]
+    data, found = _single_line(spec, data)
+    issues.append(found)
     return DomainFrame(
         domain, data, _concat(issues, ISSUE_COLUMNS), _concat(accounts, ACCOUNT_COLUMNS)
     )
+
+
+def _single_line(spec: DomainSpec, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every character value the domain and its SUPP-- take from the raw data on one line
+    (:func:`sdtm.text.single_line`): the variables the steps map, the results and units of
+    ``tests`` (and the collected standard result), and the raw fields SUPP-- qualifiers read.
+    ``line-break-replaced`` names each changed record and variable with the value as
+    collected (SUPP-- fields under ``SUPP<domain>``, variable QVAL, the QNAM in the message).
+    Values the spec itself sets (a test code, a category) are not raw text, not scanned."""
+    d = spec.domain
+    raw_text = [*spec.targets]
+    if spec.tests:
+        raw_text += [f"{d}{v}" for v in ("ORRES", "ORRESU", "REASND", "LAT")]
+    columns = {name: (d, name, name) for name in raw_text if name in data}
+    if "_standard" in data:
+        columns["_standard"] = (d, f"{d}STRESC", f"{d}STRESC")
+    for q in spec.supplemental:
+        # the column supplemental() reads: the raw copy when a target replaced the field
+        name = RAW_PREFIX + q.field if RAW_PREFIX + q.field in data else q.field
+        if name in data and name not in columns:
+            columns[name] = (f"SUPP{d}", "QVAL", f"QVAL of QNAM {q.qnam}")
+    parts = []
+    for name, (where, variable, what) in columns.items():  # a loop over columns, not records
+        values = data[name]
+        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+            continue
+        # Scan each distinct value once: a lab result column repeats its values a lot.
+        codes, uniq = pd.factorize(values)
+        bad_uniq = has_control(pd.Series(np.asarray(uniq, dtype=object), dtype=object))
+        if not bad_uniq.any():
+            continue
+        bad = np.append(bad_uniq.to_numpy(dtype=bool), False)[codes]
+        fixed = single_line(values[bad])
+        parts.append(
+            issues_at(
+                where,
+                data[bad],
+                code="line-break-replaced",
+                message=(
+                    f"{what}: a line break or control character replaced, written as '"
+                    + fixed.astype(str)
+                    + "'"
+                ).to_numpy(dtype=object),
+                variable=variable,
+                value=values[bad].astype(str).to_numpy(dtype=object),
+            )
+        )
+        data[name] = values.where(~bad, fixed.reindex(values.index)).astype(values.dtype)
+    return data, _concat(parts, ISSUE_COLUMNS)
 
 
 def _blank_required(domain: str, raw: pd.DataFrame, required: tuple[str, ...]) -> pd.DataFrame:
@@ -182,6 +241,7 @@ def _long(
     """
     d = spec.domain
     test_cl = _paired_test_codelist(context, d)
+    tokens = {t.casefold() for t in spec.not_done_results}
     not_done = (
         condition_mask(data, spec.not_done) if spec.not_done else np.zeros(len(data), dtype=bool)
     )
@@ -191,7 +251,8 @@ def _long(
         collects = [f for f, names in form_fields.items() if set(test.fields) <= names]
         in_form = forms.isin(collects).to_numpy(dtype=bool)
         test_not_done = not_done & in_form
-        part = data.copy()
+        # Copy-on-write: a shallow copy shares the wide frame's columns until one is set.
+        part = data.copy(deep=False)
         if test.ratio is not None:
             result, problems = _ratio_result(part, test, in_form)
             issues.append(issues_from(d, part, test.testcd, problems))
@@ -203,19 +264,32 @@ def _long(
             result = collected.str.strip()
             result = result.mask(result == "")
             issues.append(_blank_issues(d, part, test, collected, in_form & ~test_not_done))
+            if tokens:  # "ND" typed for the result: the test was not done (SDTMIG 4.5.1.1)
+                said = _is_one_of(result, tokens) & in_form & ~test_not_done
+                issues.append(_said_not_done_issues(d, part, test, collected, said))
+                result = result.mask(said)
+                test_not_done = test_not_done | said
             if test.unit:  # "156 m" for a test collected in m: --ORRES 156, --ORRESU m
                 result, typed = _split_fixed_unit(result, test.unit)
                 typed = typed & in_form & ~test_not_done
-                issues.append(_typed_unit_issues(d, part, test, collected, typed))
+                issues.append(_typed_unit_issues(d, part, test, collected, typed, test.unit))
         part["_TESTCD"] = test.testcd
         part[f"{d}TESTCD"] = test.testcd
         part[f"{d}TEST"] = test.test or _test_name(test_cl, context, d, test.testcd)
-        part[f"{d}ORRES"] = result.where(~test_not_done)
         if test.unit_field:
             unit = part[test.unit_field].astype("string").str.strip()
+            unit = unit.mask(unit == "")
+            if test.ratio is None:  # "12.2g/dL" with g/dL collected: --ORRES 12.2
+                result, unit, typed = _split_typed_unit(result, unit)
+                typed = typed & in_form & ~test_not_done
+                issues.append(_typed_unit_issues(d, part, test, collected, typed))
         else:
             unit = pd.Series(test.unit, index=part.index, dtype="string")
-        part[f"{d}ORRESU"] = unit.where(result.notna() & ~test_not_done)
+        part[f"{d}ORRES"] = result.where(~test_not_done)
+        # --ORRESU takes codelist UNIT: the CT spelling of the collected unit, reported.
+        collected_unit = unit.where(result.notna() & ~test_not_done)
+        part[f"{d}ORRESU"] = submission_units(collected_unit).astype("string")
+        issues.append(_unit_term_issues(d, part, test, collected_unit, part[f"{d}ORRESU"], context))
         part[f"{d}STAT"] = pd.Series(
             np.where(test_not_done, "NOT DONE", None), index=part.index, dtype="string"
         )
@@ -248,6 +322,14 @@ def _long(
     return long, dropped[~has], _concat(issues, ISSUE_COLUMNS)
 
 
+def _is_one_of(values: pd.Series, folded: set[str]) -> np.ndarray:
+    """Whether each value, ignoring case, is one of the ``folded`` (casefolded) texts;
+    worked once per distinct value."""
+    codes, uniq = pd.factorize(values)
+    hit = pd.Series(np.asarray(uniq, dtype=object), dtype="string").str.casefold().isin(folded)
+    return np.append(hit.to_numpy(dtype=bool), False)[codes]
+
+
 def _split_fixed_unit(result: pd.Series, unit: str) -> tuple[pd.Series, np.ndarray]:
     """A number typed with the test's fixed unit (``156 m`` for a test collected in m, CRF
     version 2 of the walking test; ``81mmHg`` for a ratio operand): the number alone, and
@@ -259,22 +341,115 @@ def _split_fixed_unit(result: pd.Series, unit: str) -> tuple[pd.Series, np.ndarr
     return result.mask(typed, split["value"]), typed
 
 
+def _split_typed_unit(
+    result: pd.Series, unit: pd.Series
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """A result typed with its unit (``12.2g/dL``, ``4.610^9/L``) whose unit is the one the unit
+    field holds (any spelling of it), or the unit field is blank: the number (with its
+    comparison sign) as the result, the typed unit as the unit where the field is blank, and
+    which rows were read so. A typed unit that is unknown or differs from the field's is left
+    as collected (``standardize_units`` reports it, no standard result is guessed)."""
+    split = split_value_unit(result)
+    typed_unit = resolve_units(split["unit"])
+    agree = typed_unit.notna() & (unit.isna() | (resolve_units(unit) == typed_unit))
+    agree = agree.fillna(False).to_numpy(dtype=bool)
+    return (
+        result.mask(agree, split["value"]),
+        unit.mask(agree & unit.isna().to_numpy(dtype=bool), split["unit"]),
+        agree,
+    )
+
+
 def _typed_unit_issues(
-    domain: str, part: pd.DataFrame, test, collected: pd.Series, typed: np.ndarray
+    domain: str,
+    part: pd.DataFrame,
+    test,
+    collected: pd.Series,
+    typed: np.ndarray,
+    unit: str | None = None,
 ) -> pd.DataFrame:
     """``unit-in-result`` for a value typed with the test's own unit, read as its number."""
+    which = f" ({unit})" if unit else ""
     problems = pd.DataFrame(
         {
             "row": part.index[typed],
             "code": "unit-in-result",
             "message": (
-                f"the {test.testcd} result was typed with its unit ({test.unit}); read as the "
+                f"the {test.testcd} result was typed with its unit{which}; read as the "
                 "number, the unit kept in --ORRESU"
             ),
             "value": collected[typed].to_numpy(dtype=object),
         }
     )
     return issues_from(domain, part, test.testcd, problems)
+
+
+def _said_not_done_issues(
+    domain: str, part: pd.DataFrame, test, collected: pd.Series, said: np.ndarray
+) -> pd.DataFrame:
+    """``result-not-done``: a result text the spec lists under ``not_done_results`` (``ND``),
+    written as --STAT = NOT DONE with --ORRES empty; the text typed is named here."""
+    problems = pd.DataFrame(
+        {
+            "row": part.index[said],
+            "code": "result-not-done",
+            "message": (
+                f"the {test.testcd} result says the test has no result; written as "
+                f"{domain}STAT = NOT DONE with {domain}ORRES empty (SDTMIG 3.4 4.5.1.1)"
+            ),
+            "value": collected[said].to_numpy(dtype=object),
+        }
+    )
+    return issues_from(domain, part, test.testcd, problems)
+
+
+def _unit_term_issues(
+    domain: str,
+    part: pd.DataFrame,
+    test,
+    collected: pd.Series,
+    submitted: pd.Series,
+    context: Context,
+) -> pd.DataFrame:
+    """``unit-term-mapped``: one line per (raw file, form, collected unit) of the test whose
+    --ORRESU is written as another spelling, the CDISC UNIT term (``pg/mL`` -> ``ng/L``),
+    with the record count. The collected text stays in the raw record each output record's
+    lineage names, so it is not repeated per record."""
+    changed = (collected.notna() & (collected != submitted)).fillna(False).to_numpy(dtype=bool)
+    if not changed.any():
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    rows = pd.DataFrame(
+        {
+            "file": part.loc[changed, "_file"].astype(str).to_numpy(),
+            "form": part.loc[changed, "_form"].astype(str).to_numpy(),
+            "collected": collected[changed].astype(str).to_numpy(),
+            "submitted": submitted[changed].astype(str).to_numpy(),
+        }
+    )
+    groups = rows.groupby(list(rows.columns), sort=True).size().reset_index(name="records")
+    codes = {t.submission_value: t.code for t in context.standards.codelist("UNIT").terms}
+    name = f"{domain}ORRESU"
+    message = [
+        f"{name} of {test.testcd}: '{g.collected}' written as the CDISC UNIT term "
+        f"'{g.submitted}' ({codes.get(g.submitted, 'UNIT')}), the same unit [{g.records} "
+        f"record{'s' if g.records != 1 else ''}; the collected text stays in the raw record "
+        "the lineage names]"
+        for g in groups.itertuples(index=False)
+    ]  # a loop over distinct spellings, not over records
+    return pd.DataFrame(
+        {
+            "domain": domain,
+            "file": groups["file"].to_numpy(),
+            "form": groups["form"].to_numpy(),
+            "record": "",
+            "subject": "",
+            "variable": name,
+            "code": "unit-term-mapped",
+            "message": message,
+            "value": groups["collected"].to_numpy(),
+        },
+        columns=list(ISSUE_COLUMNS),
+    )
 
 
 def _blank_issues(
@@ -330,12 +505,15 @@ def _text_result_issues(domain: str, data: pd.DataFrame) -> pd.DataFrame:
     d = domain
     if "_target_unit" not in data or not len(data):
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    orres = data[f"{d}ORRES"].astype("string").str.strip()
-    shaped = (
-        orres.str.match(r"^(?:<=|>=|=<|=>|<|>|=|\u2264|\u2265)")
-        | orres.str.fullmatch(r"[+-]?[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?")
-        | orres.str.fullmatch(VALUE_UNIT)
-    ).fillna(False)
+    orres = by_value(data[f"{d}ORRES"].astype("string"), lambda v: v.str.strip())
+    shaped = by_value(
+        orres,
+        lambda v: (
+            v.str.match(r"^(?:<=|>=|=<|=>|<|>|=|\u2264|\u2265)")
+            | v.str.fullmatch(r"[+-]?[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?")
+            | v.str.fullmatch(VALUE_UNIT)
+        ).fillna(False),
+    )
     text = (
         data["_target_unit"].notna() & orres.notna() & data[f"{d}STRESN"].isna() & ~shaped
     ).to_numpy(dtype=bool)
@@ -524,7 +702,16 @@ def derive_domain(
     over every form of the study; without it a domain numbers its own records.
     """
     d, data, issues = spec.domain, frame.data.copy(), [frame.issues]
+    accounting = frame.accounting
     derivations = spec.derivations
+    if d == "DM":
+        data, found, dropped = _first_per_subject(data)
+        issues.append(found)
+        accounting = _concat([accounting, dropped], ACCOUNT_COLUMNS)
+    if dm is not None:
+        # A subject's later DM records were reported (above, in DM's own pass) and are not
+        # written; every domain takes the subject's reference dates from the first.
+        dm = dm[~_later_records(dm)]
     ref = None
     if dm is not None and len(data):
         cols = dm.set_index("USUBJID")
@@ -558,6 +745,8 @@ def derive_domain(
             new_vars=(f"{d}STRESC", f"{d}STRESN", f"{d}STRESU"),
         )
         issues.append(_unit_issues(d, data, found))
+        data, found = _standard_values(spec, data)
+        issues.append(found)
         if "_standard" in data:
             # A collected standard result (a coded score) wins over the unit handling.
             standard = data["_standard"].astype("string")
@@ -606,7 +795,82 @@ def derive_domain(
             order.append("_TESTCD")
         data = derive_var_seq(data, by_vars="USUBJID", order=order, new_var=f"{d}SEQ")
     issues.append(_duplicates(d, data, spec))
-    return DomainFrame(d, data, _concat(issues, ISSUE_COLUMNS), frame.accounting)
+    return DomainFrame(d, data, _concat(issues, ISSUE_COLUMNS), accounting)
+
+
+def _later_records(dm: pd.DataFrame) -> np.ndarray:
+    """Rows of a DM frame whose subject (USUBJID) an earlier row already holds."""
+    usubjid = dm["USUBJID"]
+    return (usubjid.notna() & usubjid.duplicated()).to_numpy(dtype=bool)
+
+
+def _first_per_subject(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """DM with one record per subject: the first, in export order (SDTMIG 3.4 DM: one
+    record per subject). Each later record is an error ``duplicate-subject`` at its own raw
+    record, naming the record kept, and is accounted for as not used.
+
+    Returns (data, problems, accounting rows of the records left out).
+    """
+    later = _later_records(data)
+    if not later.any():
+        return data, pd.DataFrame(columns=ISSUE_COLUMNS), pd.DataFrame(columns=ACCOUNT_COLUMNS)
+    first = data[~later].dropna(subset=["USUBJID"]).set_index("USUBJID")
+    rows = data[later]
+    kept_form = rows["USUBJID"].map(first["_form"]).astype(str)
+    kept_record = "record " + rows["USUBJID"].map(first["_record"]).astype(str)
+    # The form is named only when the kept record is on another form than the later one.
+    kept = np.where(
+        kept_form.to_numpy() == rows["_form"].astype(str).to_numpy(),
+        kept_record.to_numpy(),
+        ("form " + kept_form + ", " + kept_record).to_numpy(),
+    )
+    subject = rows["_subject"].astype(str).to_numpy()
+    message = (
+        "subject '" + subject + "' already has a DM record (" + kept + "); this one is not "
+        "written (keep one record per subject in the export)"
+    )
+    found = issues_at(
+        "DM", rows, code="duplicate-subject", message=message, variable="USUBJID", value=subject
+    )
+    reason = "subject already has a DM record (" + kept + ")"
+    return data[~later], found, _account("DM", rows, np.zeros(len(rows), dtype=bool), reason)
+
+
+def _standard_values(spec: DomainSpec, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``standard_values`` of each test applied to its final --ORRES (ignoring case and
+    blanks) as the collected standard result ``_standard`` (Rutherford ``II-4 - Ischemic
+    rest pain`` -> ``4``). A result the table lacks keeps --STRESC as collected and is
+    reported (``no-standard-value``), never guessed."""
+    d = spec.domain
+    tests = [t for t in spec.tests if t.standard_values]
+    if not tests or "_TESTCD" not in data:
+        return data, pd.DataFrame(columns=ISSUE_COLUMNS)
+    data = data.copy()
+    standard = data.get("_standard", pd.Series(pd.NA, index=data.index)).astype("string")
+    orres = data[f"{d}ORRES"].astype("string").str.strip()
+    folded = orres.str.casefold()
+    parts = []
+    for test in tests:  # a loop over the spec's tests, not over records
+        table = {text.casefold(): value for text, value in test.standard_values}
+        rows = (data["_TESTCD"] == test.testcd) & orres.notna()
+        mapped = folded.map(table).astype("string")
+        standard = standard.mask(rows & mapped.notna(), mapped)
+        unknown = (rows & mapped.isna()).fillna(False).to_numpy(dtype=bool)
+        parts.append(
+            issues_at(
+                d,
+                data[unknown],
+                code="no-standard-value",
+                message=(
+                    f"{d}ORRES of {test.testcd} is none of the texts of its standard_values; "
+                    f"{d}STRESC left as collected"
+                ),
+                variable=test.testcd,
+                value=orres[unknown].astype(str).to_numpy(dtype=object),
+            )
+        )
+    data["_standard"] = standard
+    return data, _concat(parts, ISSUE_COLUMNS)
 
 
 def _unit_issues(domain: str, data: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
@@ -704,14 +968,20 @@ def _baseline_issues(domain: str, found: pd.DataFrame) -> pd.DataFrame:
 #: Timing and identifying qualifiers of a findings record besides USUBJID and --TESTCD: two
 #: records alike in all of them are the same measurement twice (P21 SD1117 checks the same).
 FINDINGS_KEY = ("CAT", "SCAT", "SPEC", "LOC", "LAT", "POS", "DTC", "TPTNUM", "TPT")
+#: The same for an events record besides USUBJID and VISITNUM (P21 SD1201): the same event
+#: entered twice, once with a partial end date, shows up this way.
+EVENTS_KEY = ("TERM", "DECOD", "CAT", "SCAT", "OCCUR", "LOC", "LAT", "DIR", "SEV", "TOXGR")
+EVENTS_KEY += ("STTPT", "STDTC")
 
 
 def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFrame:
     """Duplicates, reported and all kept (the data manager decides).
 
-    ``duplicate-record``: identical in every mapped variable. ``duplicate-key`` (findings):
-    the same subject, test, visit, time point, specimen, location and side, with different
-    results; the record of a left leg filed as the right one shows up this way.
+    ``duplicate-record``: identical in every mapped variable. ``duplicate-key``: findings
+    with the same subject, test, visit, time point, specimen, location and side but different
+    results (the record of a left leg filed as the right one shows up this way); events with
+    the same subject, term, category, severity and start (:data:`EVENTS_KEY`) that differ
+    elsewhere (an AE entered twice, once with a partial end date).
     """
     if not len(data):
         return pd.DataFrame(columns=ISSUE_COLUMNS)
@@ -743,6 +1013,21 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
                 code="duplicate-key",
                 message="another record has the same subject, test, visit, time, specimen, location "
                 "and side (" + ", ".join(natural) + ") with another result; both kept",
+            )
+        )
+    elif f"{domain}TERM" in data:
+        natural = ["USUBJID", *(f"{domain}{k}" for k in EVENTS_KEY), "VISITNUM"]
+        natural = [c for c in natural if c in data]
+        clash = data[natural].astype("string").fillna("").duplicated(keep=False).to_numpy(bool)
+        clash = clash & ~same
+        parts.append(
+            issues_at(
+                domain,
+                data[clash],
+                code="duplicate-key",
+                message="another record has the same subject, term, category, severity and start ("
+                + ", ".join(natural)
+                + ") but differs elsewhere; both kept",
             )
         )
     return _concat(parts, ISSUE_COLUMNS)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
+from sdtm.distinct import by_value
 from sdtm.engine import ISSUE_COLUMNS, issues_at
 
 
@@ -35,7 +36,7 @@ def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
             if name in LINEAGE_COLUMNS or name.endswith(DECODE_SUFFIX):
                 continue
             text = frame[name].astype("string")
-            blank = (text.str.len() > 0) & (text.str.strip() == "")
+            blank = by_value(text, lambda v: (v.str.len() > 0) & (v.str.strip() == ""))
             rows = np.flatnonzero(blank.fillna(False).to_numpy(dtype=bool))
             if not len(rows):
                 continue

@@ -5,13 +5,15 @@ Order: every domain but DM is mapped first; DM then takes its reference dates fr
 its death facts from AE; the second pass (study days, EPOCH, baseline, --SEQ) of every
 domain runs against DM. Files: ``m5/datasets/<studyid>/tabulations/sdtm/<domain>.xpt``
 (plus ``.json`` with Dataset-JSON), ``lineage/<domain>.csv`` (one row per output record:
-``USUBJID``, ``--SEQ``, raw ``file``, ``form``, ``record``) and ``build_report.json``.
+``USUBJID``, ``--SEQ``, raw ``file``, ``form``, ``record``) and ``build_report.json``. Paths
+in the report are relative to the package root (``target``), so they stay right when
+``cdisc build`` moves the finished package into place, and identical builds write identical
+reports wherever they write them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +27,10 @@ from cdisc.metadata import DatasetDef
 from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
 from cdisc.writers import lengths, to_ascii, verify_xpt, write_dataset_json, write_xpt
+from cdisc.writers.cells import excel_safe
+from cdisc.writers.conform import MAX_CHAR_BYTES, present_variables, text_column
 from cdisc.writers.findings import CODES as WRITER_CODES
+from cdisc.writers.jsontext import write_indented
 from sdtm.algorithms import Context
 from sdtm.disposition import add_derived_records
 from sdtm.dm import derive_dm
@@ -104,6 +109,11 @@ def run_sdtm(
     finished = {
         n: derive_domain(f, specs.domains[n], dm_data, design, visits) for n, f in mapped.items()
     }
+    del mapped  # the first-pass frames: only the derived ones are written
+    # The derived DM holds one record per subject (a duplicate subject is an error, not
+    # written); trial design and the not-in-DM checks use it, not the first-pass frame.
+    if "DM" in finished:
+        dm_data = finished["DM"].data
     created = build_time(design.output_date)
     folder = target / "m5" / "datasets" / studyid.lower() / "tabulations" / "sdtm"
     lineage_dir = target / "lineage"
@@ -157,7 +167,9 @@ def run_sdtm(
                     study_oid=studyid,
                     metadata_version_oid="MDV.SDTM",
                 )
-            rows.append({"dataset": name, "records": written.records, "path": str(written.path)})
+            # Relative to the package root: the package is built elsewhere, then moved.
+            path = written.path.relative_to(target).as_posix()
+            rows.append({"dataset": name, "records": written.records, "path": path})
     datasets = pd.DataFrame(rows, columns=["dataset", "records", "path"])
     issue_frame = (
         pd.concat([i for i in issues if len(i)], ignore_index=True)
@@ -185,10 +197,10 @@ def run_sdtm(
         "policy": EXIT_POLICY,
         "errors": int((issue_frame["severity"] == "error").sum()),
         "warnings": int((issue_frame["severity"] == "warning").sum()),
-        "problems": issue_frame.astype(str).to_dict(orient="records"),
+        "problems": issue_frame,
         "readback": readback,
     }
-    report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_indented(report_path, report)
     return datasets, account, issue_frame, report_path, readback, frames, defs
 
 
@@ -199,26 +211,39 @@ ERROR_CODES = frozenset(
         "ascii-not-representable",
         "required-empty",
         "not-writable",
+        # SDTMIG 3.4 DM: one record per subject; a later one is left out, so data is lost.
+        "duplicate-subject",
+        # The XPT writer refuses the dataset; this locates each value (SDTMIG 4.5.3).
+        "value-over-200-bytes",
         *(code for code, (severity, _) in WRITER_CODES.items() if severity == "error"),
     }
 )
 
+#: Problem codes that record what the build did to a value that was already right in
+#: substance (a collected unit spelling written as its CT submission value): notices, listed
+#: in the report for traceability but neither errors nor warnings.
+NOTICE_CODES = frozenset({"unit-term-mapped"})
+
 #: The exit-code policy, as written into ``build_report.json``.
 EXIT_POLICY = (
     "errors (a value that did not read back, a character with no ASCII form, a Required "
-    "variable left empty, a value the XPT writer refuses) fail the build (exit 1); warnings "
-    "(dates, codelists, units, duplicates, ...) are reported and the build succeeds (exit 0)"
+    "variable left empty, a value the XPT writer refuses, a subject's second DM record) fail "
+    "the build (exit 1); warnings "
+    "(dates, codelists, units, duplicates, ...) are reported and the build succeeds (exit 0); "
+    "notices record a collected spelling written as its CT term"
 )
 
 
 def severity_of(codes: pd.Series) -> pd.Series:
-    """``"error"`` for a code in :data:`ERROR_CODES`, else ``"warning"``.
+    """``"error"`` for a code in :data:`ERROR_CODES`, ``"notice"`` for one in
+    :data:`NOTICE_CODES`, else ``"warning"``.
 
-    >>> severity_of(pd.Series(["required-empty", "ambiguous-day-month"])).tolist()
-    ['error', 'warning']
+    >>> severity_of(pd.Series(["required-empty", "ambiguous-day-month", "unit-term-mapped"])).tolist()
+    ['error', 'warning', 'notice']
     """
+    severity = np.where(codes.isin(NOTICE_CODES), "notice", "warning")
     return pd.Series(
-        np.where(codes.isin(ERROR_CODES), "error", "warning"), index=codes.index, dtype=object
+        np.where(codes.isin(ERROR_CODES), "error", severity), index=codes.index, dtype=object
     )
 
 
@@ -264,6 +289,38 @@ def _required_empty(name: str, data: pd.DataFrame, out: pd.DataFrame, standards)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
 
 
+def _over_200_bytes(
+    name: str, data: pd.DataFrame, out: pd.DataFrame, ds: DatasetDef
+) -> pd.DataFrame:
+    """An error per value over the XPT (SAS V5) limit of 200 bytes, located by its raw file,
+    form and record: the writer that refuses the dataset names only its first such record.
+    Measured as the writer measures (:func:`cdisc.writers.conform.text_column`)."""
+    parts = []
+    for var in present_variables(out, ds):  # a loop over variables, not records
+        if var.xpt_type != "Char":
+            continue
+        nbytes = text_column(out[var.name], var.name).nbytes
+        rows = np.flatnonzero(nbytes > MAX_CHAR_BYTES)
+        if not len(rows):
+            continue
+        size = pd.Series(nbytes[rows]).astype(str)
+        parts.append(
+            _located(
+                name,
+                data,
+                rows,
+                variable=var.name,
+                code="value-over-200-bytes",
+                message=(
+                    "value of " + size + f" bytes exceeds the SAS V5 limit of {MAX_CHAR_BYTES}; "
+                    "shorten it, or split it (SDTMIG 4.5.3)"
+                ).to_numpy(),
+                value=out[var.name].iloc[rows].astype(str).to_numpy(),
+            )
+        )
+    return _concat(parts)
+
+
 def _write_domain(
     name: str,
     data: pd.DataFrame,
@@ -292,6 +349,8 @@ def _write_domain(
     ]
     ds = dataset_def(out, name, standards)
     ds, path, found, readback = write_checked(out, ds, folder, created)
+    if path is None:
+        issues.append(_over_200_bytes(name, data, out, ds))
     issues += found
     if path is None:
         return _Written(out, None, None, 0, _concat(issues), readback)
@@ -306,7 +365,8 @@ def _write_domain(
             "record": data["_record"].astype(str),
         }
     )
-    lineage.to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
+    # Subject IDs and file names come from the export: none may run as a spreadsheet formula.
+    excel_safe(lineage).to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
     return _Written(out, ds, path, len(out), _concat(issues), readback)
 
 
@@ -324,11 +384,16 @@ def write_checked(
         ds = ds.with_lengths(lengths(out, ds))
         written = write_xpt(out, ds, folder, created=created)
     except ConformanceError as exc:
+        # The file name alone: the folder is the build's temporary one, gone once it ends.
+        file = Path(exc.path).name if exc.path else ""
         refused = pd.DataFrame(
-            [[name, str(exc.path or ""), "", "", "", "", "not-writable", exc.message, ""]],
+            [[name, file, "", "", "", "", "not-writable", exc.message, ""]],
             columns=list(ISSUE_COLUMNS),
         )
-        return ds, None, [refused], [f"{name}: not written: {exc}"]
+        shown = ConformanceError(
+            exc.message, path=file or None, location=exc.location, hint=exc.hint
+        )
+        return ds, None, [refused], [f"{name}: not written: {shown}"]
     findings = verify_xpt(written.path, out, ds)
     readback = [f"{name}: {f.code} {f.message}" for f in findings]
     issues = []
@@ -337,7 +402,7 @@ def write_checked(
             pd.DataFrame(
                 {
                     "domain": name,
-                    "file": str(written.path),
+                    "file": written.path.name,
                     "form": "",
                     "record": [str(f.record) if f.record is not None else "" for f in findings],
                     "subject": "",

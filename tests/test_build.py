@@ -45,15 +45,35 @@ def test_build_writes_the_four_domains_and_exits_by_severity(built):
     assert result.exit_code == (1 if errors else 0), result.output
     assert errors == []
     assert written["errors"] == 0
-    # Every problem is a warning, or a conformance finding the study waives with a reason.
+    # Every problem is a warning, a notice (a unit spelling written as its CT term), or a
+    # conformance finding the study waives with a reason.
     severities = [p["severity"] for p in written["problems"]]
-    assert set(severities) <= {"warning", "waived"}
+    assert set(severities) <= {"warning", "notice", "waived"}
     assert written["warnings"] == severities.count("warning")
     waived = {(w["rule"], w["dataset"]) for w in written["validation"]["waived"]}
     assert {
         (p["code"], p["domain"]) for p in written["problems"] if p["severity"] == "waived"
     } == waived
     assert f"{written['warnings']:,} warnings" in result.output
+
+
+def test_every_conformance_warning_is_explained_or_waived(built):
+    # Issue 6: what the validator reports on a demo package is either explained (study.yaml
+    # explanations:, or a sponsor term the define declares def:ExtendedValue) or waived with
+    # a reason. The SDTM stage's own warnings (raw-data problems) carry their message and
+    # raw location instead; they are not conformance findings.
+    _, _, _, result, written = built
+    rules = {r["rule"] for r in written["validation"]["rules"]}
+    assert rules, "the build ran no conformance rule"
+    findings = [p for p in written["problems"] if p["code"] in rules]
+    assert findings, "the demo packages have no conformance finding at all: is the check on?"
+    open_ = [p for p in findings if not p["explanation"] and p["severity"] != "waived"]
+    assert open_ == [], open_[:3]
+    assert all(p["waived"] for p in findings if p["severity"] == "waived")
+    not_run = [r for r in written["validation"]["rules"] if r["reason"].startswith("the rule f")]
+    assert not_run == []
+    assert "explained in study.yaml or define.xml" in result.output
+    assert written["validation"]["unused_explanations"] == []
 
 
 def test_console_summary_lists_forms_subjects_and_records(built):
@@ -191,7 +211,8 @@ variables:
 
 def test_a_required_variable_left_empty_fails_the_build(tmp_path):
     # A copy of sail whose SEX step never fills (its condition matches no record): every
-    # DM record then has Required SEX empty, an error, so exit 1; the files are still written.
+    # DM record then has Required SEX empty, an error, so exit 1. The files are still
+    # written, but beside the package's place (out/sail.failed), never as out/sail.
     study = tmp_path / "sail"
     shutil.copytree(mappings.ROOT / "sail", study, ignore=shutil.ignore_patterns("raw"))
     (study / "sdtm" / "dm.yaml").write_text(DM_SEX_NEVER_FILLED, encoding="utf-8")
@@ -203,12 +224,13 @@ def test_a_required_variable_left_empty_fails_the_build(tmp_path):
     )
     assert result.exit_code == 1, result.output
     assert "error   DM required-empty: 4" in result.output
-    report = json.loads((out / "sail" / "build_report.json").read_text(encoding="utf-8"))
+    assert sorted(p.name for p in out.iterdir()) == ["sail.failed"]
+    report = json.loads((out / "sail.failed" / "build_report.json").read_text(encoding="utf-8"))
     empty = [p for p in report["problems"] if p["code"] == "required-empty"]
     assert len(empty) == 4 and {p["severity"] for p in empty} == {"error"}
     # The build's own validation sees the same empty SEX (SCH002, P21 SD0002) in DM.
     assert sum(p["code"] == "SCH002" and p["domain"] == "DM" for p in report["problems"]) == 4
-    assert (out / "sail" / "m5" / "datasets" / "sail" / "tabulations" / "sdtm" / "dm.xpt").exists()
+    assert (out / "sail.failed" / "m5/datasets/sail/tabulations/sdtm/dm.xpt").exists()
 
 
 def test_unit_findings_name_the_raw_records_of_the_ground_truth(built):
@@ -299,7 +321,12 @@ def test_a_planted_subject_without_dm_is_reported_per_record(tmp_path):
     assert landing > 0
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", "sail", "--raw", str(path), "--out", str(out)])
-    report = json.loads((out / "sail" / "build_report.json").read_text(encoding="utf-8"))
+    # The validator's SDC001 (P21 SD0064) makes each such record an error: the build fails,
+    # and its files are kept beside the package's place, not as out/sail.
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["sail.failed"]
+    report = json.loads((out / "sail.failed" / "build_report.json").read_text(encoding="utf-8"))
+    assert {p["code"] for p in report["problems"] if p["severity"] == "error"} == {"SDC001"}
     flagged = [p for p in report["problems"] if p["code"] == "subject-not-in-dm"]
     assert len({(p["form"], p["record"]) for p in flagged if p["subject"] == "99-999"}) == landing
     # Anything else flagged is a record the generator itself filed under a variant id.

@@ -27,6 +27,14 @@ def as_text(values: object, *, empty_is_missing: bool = True) -> pd.Series:
     >>> as_text(["1", "", None]).tolist()
     ['1', nan, nan]
     """
+    if isinstance(values, pd.Series) and values.dtype == TEXT:
+        # Already text (pandas' CSV reader gives it): only "" -> missing, no re-conversion.
+        text = values.reset_index(drop=True)
+        if empty_is_missing:
+            empty = (text == "").to_numpy(dtype=bool, na_value=False)
+            if empty.any():
+                text = text.mask(empty)
+        return text
     if isinstance(values, pd.Series):
         array = values.to_numpy(dtype=object, na_value=None)
     else:

@@ -34,9 +34,8 @@ from openpyxl.writer.excel import ExcelWriter
 from cdisc.errors import UsageError
 from cdisc.validation import engine
 from cdisc.validation.engine import FINDING_COLUMNS, STATUS_COLUMNS, Result
+from cdisc.writers.cells import excel_text
 
-#: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Used for the workbook's dates when SOURCE_DATE_EPOCH is not set (reproducible builds).
 FIXED_DATE = datetime(2000, 1, 1)
 #: Excel's limit is 1,048,576 rows; one is the header and one says what was left out.
@@ -44,8 +43,6 @@ MAX_DETAIL_ROWS = 1_048_574
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2, "waived": 3}
 #: What a study said about a finding (cdisc.validation.waivers.settle): reason or "".
 STATEMENT_COLUMNS = ("waived", "explanation")
-#: Control characters that XML 1.0 (and so .xlsx) cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
-_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
 # --- the tables every report is made of -----------------------------------------------------
@@ -303,19 +300,6 @@ def write_xlsx(result: Result, path: str | os.PathLike[str]) -> Path:
             f"cannot write the Excel report ({exc.strerror})", path=path, hint="choose another file"
         ) from None
     return path
-
-
-def excel_text(values: pd.Series) -> pd.Series:
-    """``values`` as text that a spreadsheet shows as written: missing as "", characters
-    XML cannot hold as ``?``, and a leading ``'`` on text that starts like a formula.
-
-    >>> excel_text(pd.Series(["=1+1", "-3", "ok", None])).tolist()
-    ["'=1+1", "'-3", 'ok', '']
-    """
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    text = text.str.replace(_ILLEGAL, "?", regex=True)
-    risky = text.str.startswith(FORMULA_PREFIXES)
-    return text.where(~risky, "'" + text)
 
 
 def _add_sheet(

@@ -1,0 +1,60 @@
+"""Work once per distinct value, then spread the results back over every record.
+
+Raw and SDTM columns repeat their values a great deal (a subject key on every record of the
+subject, a unit on every result of a test, a date on every result of a visit). pandas'
+string methods on text columns call Python once per element, so an operation that scans a
+column costs per record; the same operation on the column's distinct values costs per
+distinct value, and a ``take`` spreads the result back in compiled code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+
+def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct rows of ``frame`` (missing values count as a value), on a fresh
+    RangeIndex, and for each row of ``frame`` the position of its distinct row.
+
+    >>> keys = pd.DataFrame({"_subject": ["01", "02", "01", None], "_site": ["A", "B", "A", None]})
+    >>> rows, codes = distinct_rows(keys)
+    >>> rows["_subject"].tolist(), codes.tolist()
+    (['01', '02', nan], [0, 1, 0, 2])
+    """
+    if not len(frame.columns):
+        raise ValueError("distinct_rows needs at least one column")
+    if len(frame.columns) == 1:
+        codes, _ = pd.factorize(frame.iloc[:, 0], use_na_sentinel=False)
+    else:
+        codes = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+    codes = np.asarray(codes, dtype=np.intp)
+    # Codes run 0..k-1: the first position of each code, in code order, is one row per code.
+    _, first = np.unique(codes, return_index=True)
+    return frame.iloc[first].reset_index(drop=True), codes
+
+
+def spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` (one per distinct row) taken at ``codes``, on ``index``; dtype kept.
+
+    >>> spread(pd.Series(["x", "y"], dtype="string"), np.array([1, 0, 1]), pd.RangeIndex(3)).tolist()
+    ['y', 'x', 'y']
+    """
+    return values.iloc[codes].set_axis(index)
+
+
+def by_value(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``function`` of ``values``, worked on its distinct values (missing included, once).
+
+    ``function`` takes and returns a Series on a RangeIndex, one result per value, and must
+    treat each value on its own (no shifts, no counts across values). The result has
+    ``values``' index and the dtype ``function`` returns.
+
+    >>> by_value(pd.Series([" a", "b ", " a", None], dtype="string"), lambda v: v.str.strip()).tolist()
+    ['a', 'b', 'a', <NA>]
+    """
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    result = function(pd.Series(uniq, dtype=values.dtype))
+    return spread(result, np.asarray(codes, dtype=np.intp), values.index)
