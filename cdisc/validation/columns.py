@@ -93,14 +93,15 @@ def _holds(values: pd.Series, codes: np.ndarray, uniques: pd.Series) -> bool:
     """Whether ``values`` are exactly ``uniques`` by ``codes`` (None where the code is -1)."""
     if len(codes) != len(values) or not pd.api.types.is_object_dtype(values):
         return False
-    expected = np.append(uniques.to_numpy(dtype=object), None)[codes]
     actual = values.to_numpy(dtype=object, copy=False)
+    table = np.append(uniques.to_numpy(dtype=object), None)
     # The values are the reader's own objects unless someone changed them: comparing the
-    # object pointers settles it at memory speed; anything else is compared by value.
-    mine, theirs = _addresses(actual), _addresses(expected)
-    if mine is not None and theirs is not None and np.array_equal(mine, theirs):
+    # object pointers (integers, gathered without touching the objects) settles it at
+    # memory speed; anything else is compared by value.
+    mine, theirs = _addresses(actual), _addresses(table)
+    if mine is not None and theirs is not None and np.array_equal(mine, theirs[codes]):
         return True
-    return bool((actual == expected).all())
+    return bool((actual == table[codes]).all())
 
 
 def _addresses(array: np.ndarray) -> np.ndarray | None:
@@ -161,6 +162,29 @@ def flags(values: pd.Series, what: str, test: Callable[[pd.Series], object]) -> 
         return np.append(verdict, False)[codes]
 
     return _remembered(values, f"flags:{what}", spread)  # type: ignore[return-value]
+
+
+def byte_lengths(values: pd.Series, encoding: str) -> np.ndarray:
+    """Length in bytes of each value (text, or its ``str``) in ``encoding``: the character
+    count when the values are all ASCII and the encoding writes ASCII as itself, which
+    spares encoding every value; ``errors="replace"`` for characters it cannot hold.
+
+    >>> byte_lengths(pd.Series(["ab", "é"]), "utf-8").tolist()
+    [2, 2]
+    """
+    text = pd.Series(list(map(str, values.to_numpy(dtype=object))), dtype=object)
+    if _ascii_compatible(encoding) and "".join(text).isascii():
+        return text.str.len().to_numpy(dtype=np.int64)
+    return text.str.encode(encoding, errors="replace").str.len().to_numpy(dtype=np.int64)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes ASCII text as itself (UTF-8, windows-1252; not UTF-16)."""
+    sample = "AZaz09 ."
+    try:
+        return sample.encode(encoding) == sample.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
 
 
 def first_rows(codes: np.ndarray) -> np.ndarray:

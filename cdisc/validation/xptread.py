@@ -147,9 +147,9 @@ def read_observations(
     columns, distinct = {}, {}
     for name, values, number in zip(names, arrays, numeric, strict=True):
         if number:
-            columns[name] = pd.Series(values, index=index, dtype=float)
+            columns[name] = pd.Series(values, index=index, dtype=float, copy=False)
         else:
-            columns[name] = pd.Series(values[0], index=index, dtype=object)
+            columns[name] = pd.Series(values[0], index=index, dtype=object, copy=False)
             distinct[name] = values[1]
     return pd.DataFrame(columns, index=index), distinct
 

@@ -129,7 +129,9 @@ def _mask(
     if not len(uniques):
         return np.zeros(len(codes), dtype=bool)
     bad = np.asarray(test(uniques), dtype=bool)
-    return np.where(codes >= 0, bad[np.maximum(codes, 0)], False)
+    if not bad.any():  # the usual case: no record to find, nothing to spread
+        return np.zeros(len(codes), dtype=bool)
+    return np.append(bad, False)[codes]  # code -1 (missing) picks False
 
 
 def _byte_counts(package: Package, name: str, column: str) -> np.ndarray:
@@ -139,7 +141,7 @@ def _byte_counts(package: Package, name: str, column: str) -> np.ndarray:
     return columns.per_distinct(
         package.datasets[name][column],
         f"bytes:{encoding}",
-        lambda u: _bytes(u, encoding).to_numpy(dtype=np.int64),
+        lambda u: columns.byte_lengths(u, encoding),
     )
 
 
@@ -181,5 +183,12 @@ def _labelled(package: Package, name: str) -> bool:
     return meta.file is not None or bool(meta.label) or any(meta.labels.values())
 
 
-def _bytes(values: pd.Series, encoding: str) -> pd.Series:
-    return values.astype(str).str.encode(encoding, errors="replace").str.len()
+def _joined(text: pd.Series) -> str:
+    """The distinct values as one text, each between NULs: a quick scan of it can rule a
+    defect out for a whole column (a hit is then checked value by value)."""
+    return "\x00" + "\x00".join(_strings(text)) + "\x00"
+
+
+def _strings(text: pd.Series) -> Iterator[str]:
+    """The values as Python strings, without the per-element cost of iterating a Series."""
+    return map(str, text.to_numpy(dtype=object))

@@ -23,8 +23,10 @@ from sdtm.rules._ig import (
     _char_columns,
     _distinct,
     _ending,
+    _joined,
     _record_findings,
     _scan,
+    _strings,
 )
 
 # --- values: bytes, ASCII, lengths ----------------------------------------------------------
@@ -37,10 +39,10 @@ def value_too_long(package: Package) -> pd.DataFrame:
     parts = []
     for name in package.datasets:
         for column in _char_columns(package, name):
-            codes, _uniques = _distinct(package, name, column)
             too_long = _byte_counts(package, name, column) > _VALUE_MAX
-            mask = np.append(too_long, False)[codes]  # code -1 (missing) picks False
-            if mask.any():
+            if too_long.any():
+                codes, _uniques = _distinct(package, name, column)
+                mask = np.append(too_long, False)[codes]  # code -1 (missing) picks False
                 parts.append(
                     _record_findings(package, name, column, mask, "is longer than 200 bytes")
                 )
@@ -83,7 +85,7 @@ def name_like_not_ascii(package: Package) -> pd.DataFrame:
     return _scan(
         package,
         _ending(*_NAME_LIKE),
-        lambda u: u.astype(str).str.contains(_NOT_PRINTABLE_ASCII),
+        lambda u: _not_printable_ascii(u.astype(str)),
         "has non-ASCII or non-printable characters",
     )
 
@@ -100,7 +102,7 @@ def value_not_ascii(package: Package) -> pd.DataFrame:
     return _scan(
         package,
         lambda _n, cols: [c for c in cols if not c.endswith(_NAME_LIKE)],
-        lambda u: u.astype(str).str.contains(_NOT_PRINTABLE_ASCII),
+        lambda u: _not_printable_ascii(u.astype(str)),
         "has non-ASCII or non-printable characters",
     )
 
@@ -180,5 +182,18 @@ def unexpected_character_value(package: Package) -> pd.DataFrame:
     )
 
 
-def _unexpected(text: pd.Series) -> pd.Series:
+def _unexpected(text: pd.Series) -> pd.Series | np.ndarray:
+    joined = _joined(text)
+    if not any(mark in joined for mark in ("\x00 ", "\r", "\n", "\x00.\x00")):
+        return np.zeros(len(text), dtype=bool)  # no value can be one: skip the tests per value
     return text.str.startswith(" ") | text.str.contains(r"[\r\n]") | (text == ".")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _not_printable_ascii(text: pd.Series) -> pd.Series | np.ndarray:
+    joined = "".join(_strings(text))
+    if joined.isascii() and not _CONTROL.search(joined):
+        return np.zeros(len(text), dtype=bool)  # all printable ASCII: skip the tests per value
+    return text.str.contains(_NOT_PRINTABLE_ASCII)

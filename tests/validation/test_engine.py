@@ -107,13 +107,13 @@ def test_registration_refuses_bad_declarations():
         rule("T100", severity="error", message="m", scope="SEND")
 
 
-def test_two_processes_give_what_one_gives(built):
+def test_two_processes_give_what_one_gives(demo_build):
     """The schema rules in a forked process, the others here: the same findings in the same
-    order, and the same status, as one process."""
+    order, and the same status, as one process (trial B's package: time budget)."""
     from cdisc.validation.package import load_package
 
-    study, _raw, folder, _result, _report = built
-    package = load_package(folder / "m5" / "datasets" / study / "tabulations" / "sdtm")
+    folder = demo_build("sail")[1]
+    package = load_package(folder / "m5" / "datasets" / "sail" / "tabulations" / "sdtm")
     one = run_rules(package, workers=1)
     two = run_rules(package, workers=2)
     pd.testing.assert_frame_equal(one.findings, two.findings)

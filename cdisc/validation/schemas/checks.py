@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from cdisc.standards import Variable
@@ -42,8 +43,6 @@ _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # (DM assumption 6: RACE), a value CT 2025-03-28 does not list in non-extensible RACE (C74457).
 _MULTIPLE = "MULTIPLE"
 
-# Encodings where one character is one byte, so a value's byte length is its length.
-_SINGLE_BYTE = {"ascii", "latin-1", "latin1", "iso-8859-1", "windows-1252", "cp1252"}
 
 # --- vectorised checks (each returns a boolean Series, True where the value passes) -------------
 
@@ -85,18 +84,11 @@ def _not_multiple(series: pd.Series) -> pd.Series:
     return _passing(series, "multiple", lambda v: v == _MULTIPLE)
 
 
-def _byte_lengths(values: pd.Series, encoding: str) -> pd.Series:
-    text = values.astype(str)
-    if encoding.lower() in _SINGLE_BYTE:
-        return text.str.len()
-    return text.str.encode(encoding, errors="replace").str.len()
-
-
 def _fits(series: pd.Series, length: int, encoding: str) -> pd.Series:
     if not _is_char(series):
         return pd.Series(True, index=series.index)
     return _passing(
-        series, f"longer:{length}:{encoding}", lambda v: _byte_lengths(v, encoding) > length
+        series, f"longer:{length}:{encoding}", lambda v: columns.byte_lengths(v, encoding) > length
     )
 
 
@@ -104,13 +96,15 @@ def _iso(series: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
     if not _is_char(series):
         return pd.Series(True, index=series.index)
 
-    def bad(values: pd.Series) -> pd.Series:
-        values = values.astype(str)
-        ok = values.str.fullmatch(pattern.pattern, na=False)
+    def bad(values: pd.Series) -> np.ndarray:
+        # plain strings and the compiled patterns: the distinct dates of a large LB number
+        # hundreds of thousands, and pandas' string methods cost a copy per call
+        texts = list(map(str, values.to_numpy(dtype=object)))
+        ok = np.fromiter((pattern.fullmatch(t) is not None for t in texts), bool, len(texts))
         # The regex admits 2023-02-30; a complete calendar date must also exist.
-        complete = values.str.match(_FULL_DATE.pattern, na=False)
-        days = pd.to_datetime(values.where(complete).str[:10], format="%Y-%m-%d", errors="coerce")
-        return ~(ok & (~complete | days.notna()))
+        days = pd.Series([t[:10] if _FULL_DATE.match(t) else None for t in texts], dtype=object)
+        real = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce").notna().to_numpy()
+        return ~(ok & (days.isna().to_numpy() | real))
 
     return _passing(series, f"iso:{pattern.pattern}", bad)
 

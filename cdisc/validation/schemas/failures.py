@@ -96,7 +96,7 @@ def _validate(name: str, schema: pa.DataFrameSchema, package: Package) -> pd.Dat
     record_schema, value_columns = _passes(schema, frame, ids["type"])
     parts = []
     try:
-        record_schema.validate(frame, lazy=True)
+        record_schema.validate(frame, lazy=True, inplace=True)  # no copy: nothing is coerced
     except pandera.errors.SchemaErrors as exc:
         parts.append(_in_order(exc.failure_cases, schema))
     for column in value_columns:
@@ -112,18 +112,28 @@ def _validate(name: str, schema: pa.DataFrameSchema, package: Package) -> pd.Dat
     return _to_failures(name, cases, schema, frame, package.standard)
 
 
+def _present(series: pd.Series) -> pd.Series:
+    return pd.Series(columns.present(series), index=series.index)
+
+
+#: pandera's own null check (``nullable=False``) as a check of the same name that reads the
+#: run's column codes: pandera looks for missing values in every record of every column.
+_NOT_NULL = pa.Check(_present, element_wise=False, ignore_na=False, name="not_nullable")
+
+
 def _passes(
     schema: pa.DataFrameSchema, frame: pd.DataFrame, type_check: str
 ) -> tuple[pa.DataFrameSchema, list[pa.Column]]:
-    """``schema`` with only its record checks, and a column (value checks only, nulls
-    allowed) for each Char column of ``frame`` that has value checks."""
+    """``schema`` with only its record checks (nulls judged by :data:`_NOT_NULL`), and a
+    column (value checks only, nulls allowed) for each Char column of ``frame`` that has
+    value checks."""
     record_columns, value_columns = {}, []
     for name, column in schema.columns.items():
         kept = [c for c in column.checks if c.name == type_check]
         values = [c for c in column.checks if c.name != type_check]
         record_columns[name] = pa.Column(
-            checks=kept,
-            nullable=column.nullable,
+            checks=kept if column.nullable else [_NOT_NULL, *kept],
+            nullable=True,
             required=column.required,
             name=name,
             metadata=column.metadata,

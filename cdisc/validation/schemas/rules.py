@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc.validation import columns
 from cdisc.validation.engine import NotCheckable, rule
 from cdisc.validation.package import Package
 from cdisc.validation.schemas.failures import _run
@@ -56,7 +57,8 @@ def _schema_rule(rule_id: str):
         failures, checked = _run(package)
         if rule_id not in checked:
             raise NotCheckable(_NOT_CHECKED.get(rule_id, "no dataset has a variable it applies to"))
-        return failures[failures["rule"] == rule_id].drop(columns="rule").reset_index(drop=True)
+        mine = columns.isin(failures["rule"], [rule_id], f"rule:{rule_id}")
+        return failures[mine].drop(columns="rule").reset_index(drop=True)
 
     check.__name__ = f"schema_{rule_id.lower()}"
     check.__doc__ = next(m for i, *_, m in _CATALOGUE if i == rule_id)
