@@ -7,6 +7,7 @@ the data (``cdisc.writers.lengths``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc.metadata import DatasetDef, Origin, VariableDef
@@ -31,6 +32,9 @@ _DERIVED = ("SEQ", "DY", "EPOCH", "VISITNUM", "VISIT", "LOBXFL", "STRESC", "STRE
 def output_frame(data: pd.DataFrame, name: str, standards: Standards) -> pd.DataFrame:
     """The SDTM columns of ``data`` in SDTMIG order, Num variables as floats.
 
+    Char values become ``str`` (missing as None), Num values float64 (text that is not a
+    number, and missing, as NaN).
+
     >>> out = output_frame(pd.DataFrame({"USUBJID": ["S-1"], "AETERM": ["Headache"], "AESEQ": [1]}),
     ...                    "AE", Standards.load())
     >>> list(out.columns)[:5], out["AESEQ"].tolist()
@@ -38,20 +42,65 @@ def output_frame(data: pd.DataFrame, name: str, standards: Standards) -> pd.Data
     """
     columns = {}
     for var in standards.sdtm_variables(name):
-        present = var.name in data and data[var.name].notna().any()
-        if not present and var.core == "Perm":
+        values = data.get(var.name)
+        present = values.notna().to_numpy() if values is not None else None
+        if var.core == "Perm" and (present is None or not present.any()):
             continue
-        if var.name in data:
-            values = data[var.name]
-        else:
-            values = pd.Series(pd.NA, index=data.index, dtype="string")
-        if var.type == "Num":
-            columns[var.name] = pd.to_numeric(values.astype("string"), errors="coerce").astype(
-                float
+        if values is None:
+            empty = np.full(
+                len(data), np.nan if var.type == "Num" else None, dtype=_DTYPES[var.type]
             )
+            columns[var.name] = pd.Series(empty, index=data.index, copy=False)
+        elif var.type == "Num":
+            columns[var.name] = _numbers(values)
         else:
-            columns[var.name] = values.astype("string").astype(object).where(values.notna(), None)
+            columns[var.name] = _texts(values, present)
     return pd.DataFrame(columns, index=data.index).reset_index(drop=True)
+
+
+_DTYPES = {"Num": float, "Char": object}
+#: Column dtypes whose values are the numbers themselves: float64 holds each exactly (the
+#: engine's ``str`` then ``to_numeric`` round trip gives the same doubles; measured on 400,000
+#: random doubles with pandas 3.1).
+_NUMBER_DTYPES = frozenset({"float64", "int64", "int32", "Float64", "Int64", "Int32"})
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """A column as float64: numbers as they are, text parsed (NaN where it is not a number).
+
+    A column of numbers is converted directly; a text column is parsed once per distinct
+    text; anything else is written as text and parsed back (``str`` then ``to_numeric``).
+    """
+    if str(values.dtype) in _NUMBER_DTYPES:
+        return values.astype(float)  # missing (NaN, pd.NA) becomes NaN
+    if _all_text(values):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        parsed = pd.to_numeric(pd.Series(uniques, dtype="string"), errors="coerce")
+        numbers = np.append(parsed.astype(float).to_numpy(), np.nan)[codes]
+        return pd.Series(numbers, index=values.index, dtype=float)
+    return pd.to_numeric(values.astype("string"), errors="coerce").astype(float)
+
+
+def _texts(values: pd.Series, present: np.ndarray) -> pd.Series:
+    """A column as ``str`` values, missing as None (object dtype); what is not text is
+    written as text. ``present`` is ``values.notna()``."""
+    if _all_text(values):
+        # already text: the same values, missing as None, without a conversion per record
+        text = values.to_numpy(dtype=object, copy=True)
+        text[~present] = None
+        return pd.Series(text, index=values.index, dtype=object)
+    return values.astype("string").astype(object).where(present, None)
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present value is a ``str`` (a str column, or an object column of text
+    and missing values only)."""
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return True
+    return pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values) in (
+        "string",
+        "empty",
+    )
 
 
 def dataset_def(frame: pd.DataFrame, name: str, standards: Standards) -> DatasetDef:

@@ -26,9 +26,10 @@ from cdisc.errors import ConformanceError, UsageError
 from cdisc.metadata import DatasetDef
 from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
-from cdisc.writers import lengths, to_ascii, verify_xpt, write_dataset_json, write_xpt
+from cdisc.writers import to_ascii, verify_xpt, write_dataset_json, write_xpt
 from cdisc.writers.cells import excel_safe
 from cdisc.writers.conform import MAX_CHAR_BYTES, present_variables, text_column
+from cdisc.writers.csvfile import write_csv
 from cdisc.writers.findings import CODES as WRITER_CODES
 from cdisc.writers.jsontext import write_indented
 from sdtm.algorithms import Context
@@ -366,7 +367,8 @@ def _write_domain(
         }
     )
     # Subject IDs and file names come from the export: none may run as a spreadsheet formula.
-    excel_safe(lineage).to_csv(lineage_dir / f"{name.lower()}.csv", index=False)
+    # write_csv: the bytes to_csv writes, formatted once per distinct value
+    write_csv(excel_safe(lineage), lineage_dir / f"{name.lower()}.csv")
     return _Written(out, ds, path, len(out), _concat(issues), readback)
 
 
@@ -381,8 +383,8 @@ def write_checked(
     """
     name = ds.name
     try:
-        ds = ds.with_lengths(lengths(out, ds))
-        written = write_xpt(out, ds, folder, created=created)
+        # Char lengths from the data, measured in the pass that prepares the values
+        written = write_xpt(out, ds, folder, created=created, fit_lengths=True)
     except ConformanceError as exc:
         # The file name alone: the folder is the build's temporary one, gone once it ends.
         file = Path(exc.path).name if exc.path else ""
@@ -394,7 +396,9 @@ def write_checked(
             exc.message, path=file or None, location=exc.location, hint=exc.hint
         )
         return ds, None, [refused], [f"{name}: not written: {shown}"]
-    findings = verify_xpt(written.path, out, ds)
+    ds = written.dataset
+    # what the writer prepared is what the file should hold: not derived a second time
+    findings = verify_xpt(written.path, out, ds, prepared=written.prepared)
     readback = [f"{name}: {f.code} {f.message}" for f in findings]
     issues = []
     if findings:

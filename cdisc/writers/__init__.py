@@ -4,9 +4,11 @@ The SDTM and ADaM engines hand over a frame and its :class:`cdisc.metadata.Datas
 build then does, for each dataset::
 
     frame, ascii_findings = to_ascii(frame, dataset.name)    # ASCII02 rows are errors
-    dataset = dataset.with_lengths(lengths(frame, dataset))  # Char length = longest value
-    written = write_xpt(frame, dataset, out, created=build_time)
-    findings = verify_xpt(written.path, frame, dataset)      # [] when it reads back equal
+    # Char length = longest value (or dataset.with_lengths(lengths(frame, dataset)) first)
+    written = write_xpt(frame, dataset, out, created=build_time, fit_lengths=True)
+    dataset = written.dataset
+    findings = verify_xpt(written.path, frame, dataset,      # [] when it reads back equal
+                          prepared=written.prepared)
     write_dataset_json(frame, dataset, out, created=build_time,
                        study_oid=..., metadata_version_oid=...)
 
@@ -17,6 +19,7 @@ identical inputs and ``created``.
 
 from cdisc.writers.ascii import ASCII_FINDING_COLUMNS, KIND_CODES, to_ascii, transliterate
 from cdisc.writers.conform import lengths
+from cdisc.writers.csvfile import write_csv
 from cdisc.writers.datasetjson import DATASET_JSON_VERSION, json_data_type, write_dataset_json
 from cdisc.writers.findings import CODES, FINDING_COLUMNS, Finding, findings_frame
 from cdisc.writers.readback import verify_xpt
@@ -36,6 +39,7 @@ __all__ = [
     "to_ascii",
     "transliterate",
     "verify_xpt",
+    "write_csv",
     "write_dataset_json",
     "write_xpt",
 ]

@@ -185,6 +185,8 @@ def _non_ascii_positions(series: pd.Series) -> np.ndarray:
     """Positions of the ``str`` values of a text column that hold a non-ASCII character."""
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
         return np.array([], dtype=np.intp)
+    if pd.api.types.is_object_dtype(series) and _all_ascii(series.to_numpy(dtype=object)):
+        return np.array([], dtype=np.intp)
     try:
         ascii_flags = series.str.isascii()
     except AttributeError:  # an object column holding no text at all
@@ -193,6 +195,18 @@ def _non_ascii_positions(series: pd.Series) -> np.ndarray:
     # present value marks non-ASCII text.
     flagged = ascii_flags.astype(object).eq(False).to_numpy() & series.notna().to_numpy()
     return np.flatnonzero(flagged)
+
+
+def _all_ascii(values: np.ndarray) -> bool:
+    """Whether every present value is ``str`` and ASCII, decided without a Python call per
+    record: the values joined (one C loop; ``filter`` drops None and "") make a str that is
+    ASCII exactly when every part is, and ``str.isascii`` reads that from the str's header.
+    False when a value is not text, NaN or pd.NA included (the caller then looks value by
+    value)."""
+    try:
+        return "".join(filter(None, values.tolist())).isascii()
+    except TypeError:  # a value that is not str, or pd.NA (which has no truth value)
+        return False
 
 
 def _transliterate(values: list[str]) -> tuple[list[str], list[str]]:

@@ -323,25 +323,41 @@ class PreparedXpt:
 
 
 def prepare_xpt(
-    frame: pd.DataFrame, dataset: DatasetDef, path: str | PathLike[str] | None = None
+    frame: pd.DataFrame,
+    dataset: DatasetDef,
+    path: str | PathLike[str] | None = None,
+    *,
+    fit_lengths: bool = False,
 ) -> PreparedXpt:
     """The frame as the XPT writer stores it, with every problem checked.
 
     Char values lose their trailing blanks and missing ones become ``""``; Num values become
     float64. Raises ConformanceError listing every problem (first offending record of each)
-    when the frame cannot be written; ``path`` is the file the error names.
+    when the frame cannot be written; ``path`` is the file the error names. With
+    ``fit_lengths`` the Char lengths are the data's, as :func:`lengths` measures them (the
+    dataset's declared lengths are not checked), and a frame whose lengths cannot be measured
+    raises the error :func:`lengths` raises; the text columns are built once for both.
     """
+    variables = present_variables(frame, dataset)
+    text = {v.name: text_column(frame[v.name], v.name) for v in variables if v.xpt_type == "Char"}
+    if fit_lengths:
+        raise_problems(
+            column_problems(frame, dataset) + [p for c in text.values() for p in c.problems],
+            dataset,
+            None,
+            action="lengths cannot be measured",
+            hint="fix the data or the dataset definition",
+        )
+        dataset = dataset.with_lengths({n: c.length for n, c in text.items()})
+    defined = {v.name: v for v in dataset.variables}
     problems = xpt_metadata_problems(dataset) + column_problems(frame, dataset)
-    text: dict[str, TextColumn] = {}
     numbers: dict[str, np.ndarray] = {}
-    for var in present_variables(frame, dataset):
-        series = frame[var.name]
+    for var in variables:
         if var.xpt_type == "Char":
-            column = text_column(series, var.name)
-            problems += column.problems or xpt_text_problems(column, var)
-            text[var.name] = column
+            column = text[var.name]
+            problems += column.problems or xpt_text_problems(column, defined[var.name])
         else:
-            values, number_problems = number_column(series, var.name)
+            values, number_problems = number_column(frame[var.name], var.name)
             problems += number_problems or xpt_number_problems(values, var.name)
             numbers[var.name] = values
     names = [v.name for v in ordered_variables(dataset)]

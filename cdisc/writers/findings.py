@@ -20,8 +20,9 @@ XPTRB05   error     a variable's type (Char/Num) differs
 XPTRB06   error     a Char variable's length, or a Num variable's width (8), differs
 XPTRB07   error     a value differs (first differing record and count of differing records)
 XPTRB08   error     a variable's display format differs
-XPTRB10   warning   ``pandas.read_sas`` dropped final record(s) whose tail is blank (known limit)
+XPTRB10   warning   ``pandas.read_sas`` would drop final record(s) whose tail is blank (known limit)
 XPTRB11   warning   ``pandas.read_sas`` cannot read a dataset with no records (known limit)
+XPTRB12   warning   ``pandas.read_sas`` would read the blank padding as more records (known limit)
 ========  ========  ==========================================================================
 """
 
@@ -46,6 +47,7 @@ CODES: dict[str, tuple[str, str]] = {
     "XPTRB08": ("error", ""),
     "XPTRB10": ("warning", ""),
     "XPTRB11": ("warning", ""),
+    "XPTRB12": ("warning", ""),
 }
 
 #: Columns of :func:`findings_frame`, in order.

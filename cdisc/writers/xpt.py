@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -41,7 +41,7 @@ import pyreadstat
 
 from cdisc.errors import ConformanceError
 from cdisc.metadata import DatasetDef
-from cdisc.writers.conform import ordered_variables, prepare_xpt
+from cdisc.writers.conform import PreparedXpt, ordered_variables, prepare_xpt
 from cdisc.writers.files import atomic, check_created, sha256, target_path
 from cdisc.writers.xptdata import CharField, NumField, write_observations
 
@@ -61,13 +61,16 @@ class XptResult:
     """What :func:`write_xpt` wrote.
 
     ``dataset`` is the DatasetDef with the Char lengths actually written (give it to the
-    define writer); ``sha256`` is the file's hash, for the build manifest.
+    define writer); ``sha256`` is the file's hash, for the build manifest; ``prepared`` the
+    frame as the writer stored it (give it to :func:`cdisc.writers.verify_xpt`, which then
+    need not derive it again).
     """
 
     path: Path
     dataset: DatasetDef
     records: int
     sha256: str
+    prepared: PreparedXpt | None = field(default=None, repr=False, compare=False)
 
     @property
     def lengths(self) -> dict[str, int]:
@@ -76,7 +79,12 @@ class XptResult:
 
 
 def write_xpt(
-    frame: pd.DataFrame, dataset: DatasetDef, path: str | os.PathLike[str], *, created: datetime
+    frame: pd.DataFrame,
+    dataset: DatasetDef,
+    path: str | os.PathLike[str],
+    *,
+    created: datetime,
+    fit_lengths: bool = False,
 ) -> XptResult:
     """Write ``frame`` as the SAS XPORT v5 file ``<name>.xpt`` described by ``dataset``.
 
@@ -93,8 +101,10 @@ def write_xpt(
     bytes or not ASCII (call :func:`cdisc.writers.to_ascii` first) or not text; a Num value is
     not a finite number in the IBM floating-point range; a frame column is not in the
     DatasetDef or a DatasetDef variable is missing from the frame; a defined Char length is
-    not the longest value (resize with ``dataset.with_lengths(lengths(frame, dataset))``);
-    the last records have only blank values (all variables Char), which v5 cannot keep.
+    not the longest value (resize with ``dataset.with_lengths(lengths(frame, dataset))``, or
+    pass ``fit_lengths=True``: the Char lengths are then the data's, measured in the same pass
+    that prepares the values, and ``XptResult.dataset`` carries them); the last records have
+    only blank values (all variables Char), which v5 cannot keep.
 
     >>> from cdisc.metadata import VariableDef
     >>> ds = DatasetDef("DM", "Demographics", "Tabulation", "SDTMIG 3.4", "SPECIAL PURPOSE",
@@ -109,7 +119,7 @@ def write_xpt(
     """
     created = check_created(created)
     target = target_path(path, dataset.name, ".xpt")
-    prepared = prepare_xpt(frame, dataset, target)
+    prepared = prepare_xpt(frame, dataset, target, fit_lengths=fit_lengths)
     variables = ordered_variables(dataset)
     fields = [
         CharField.of(
@@ -127,7 +137,7 @@ def write_xpt(
             write_observations(handle, fields, records)
         stamp_header(temporary, created)
         digest = sha256(temporary)
-    return XptResult(target, dataset.with_lengths(prepared.lengths), records, digest)
+    return XptResult(target, dataset.with_lengths(prepared.lengths), records, digest, prepared)
 
 
 def write_pyreadstat(

@@ -22,7 +22,7 @@ MONTH_6 = 183
 def _read(folder: Path, kind: str) -> dict[str, pd.DataFrame]:
     frames = {}
     for path in sorted(folder.glob(f"m5/datasets/*/{kind}/**/*.xpt")):
-        # pyreadstat, since pandas.read_sas reads a stored 0 as 5.4e-79 (XPTRB10).
+        # pyreadstat, since pandas.read_sas reads a stored 0 as 5.4e-79 (pandas issue #50670).
         frame, _ = pyreadstat.read_xport(
             str(path), encoding="utf-8", disable_datetime_conversion=True
         )

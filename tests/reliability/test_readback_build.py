@@ -1,11 +1,13 @@
 """The build's read-back of every XPT (sdtm.sdtmbuild.write_checked, shared by the SDTM and
-ADaM stages): what both readers see differently from what was meant is an error that fails
-the build; pandas.read_sas's known blank-tail limit is a warning, the same one the
-validator reports as XPT001."""
+ADaM stages): what both readers (pyreadstat; the pandas.read_sas header with the xptread
+observations) see differently from what was meant is an error that fails the build;
+pandas.read_sas's known blank-tail limit is a warning, the same one the validator reports as
+XPT001."""
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pandas as pd
 
@@ -32,8 +34,8 @@ QS = DatasetDef(
 
 def test_a_value_that_does_not_read_back_is_an_error(tmp_path, monkeypatch):
     # The file is damaged between writing and reading back: one byte of a value changes.
-    def damaging(frame, dataset, folder, *, created):
-        written = write_xpt(frame, dataset, folder, created=created)
+    def damaging(frame, dataset, folder, **options):
+        written = write_xpt(frame, dataset, folder, **options)
         raw = written.path.read_bytes()
         written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
         return written
@@ -47,17 +49,18 @@ def test_a_value_that_does_not_read_back_is_an_error(tmp_path, monkeypatch):
         ["XPTRB07", "QSSTRESC", "qs.xpt"],
         ["XPTRB07", "QSSTRESC", "qs.xpt"],
     ]
+    assert issues["message"].str.split(":").str[0].tolist() == ["pyreadstat", "xptread"]
     assert sdtmbuild.severity_of(issues["code"]).tolist() == ["error", "error"]
     differ = "1 value(s) differ, first at record 1: written 'ABCDEFGH', read 'ABCDEFGX'"
     assert readback == [
         f"QS: XPTRB07 pyreadstat: {differ}",
-        f"QS: XPTRB07 pandas.read_sas: {differ}",
+        f"QS: XPTRB07 xptread: {differ}",
     ]
 
 
 def test_the_pandas_blank_tail_limit_is_a_warning_and_the_validators_xpt001(tmp_path):
     # Records of 16 bytes (Num 8 + Char 8): the blank QSSTRESC ending record 2 is taken by
-    # pandas.read_sas for the file's padding, so it reads 1 record of 2 (readback.py).
+    # pandas.read_sas for the file's padding, so it would read 1 record of 2 (readback.py).
     frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", ""]})
     _, path, found, _ = sdtmbuild.write_checked(frame, QS, tmp_path, CREATED)
     assert path == tmp_path / "qs.xpt"
@@ -69,3 +72,23 @@ def test_the_pandas_blank_tail_limit_is_a_warning_and_the_validators_xpt001(tmp_
     flagged = pandas_reads_fewer_records(package)
     assert flagged["dataset"].tolist() == ["QS"]
     assert flagged["value"].tolist() == ["1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(pd.read_sas(path, format="xport", encoding="ascii")) == 1  # pandas itself
+
+
+def test_lengths_come_from_the_data_and_unmeasurable_lengths_are_refused(tmp_path):
+    frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABC  ", None]})
+    ds, path, found, readback = sdtmbuild.write_checked(frame, QS, tmp_path, CREATED)
+    assert (path, found, readback) == (tmp_path / "qs.xpt", [], [])
+    assert [(v.name, v.length) for v in ds.variables] == [("QSSEQ", 8), ("QSSTRESC", 3)]
+
+    frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABC", 7]})
+    ds, path, found, readback = sdtmbuild.write_checked(frame, QS, tmp_path / "bad", CREATED)
+    assert path is None
+    refused = found[0].iloc[0]
+    assert (refused["code"], refused["file"]) == ("not-writable", "")
+    assert refused["message"] == (
+        "QS lengths cannot be measured: QSSTRESC: Char variable holds values that are not text "
+        "(int) in 1 record(s) (first at record 2)"
+    )

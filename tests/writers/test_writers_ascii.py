@@ -181,3 +181,22 @@ def test_lengths_refuse_a_frame_that_does_not_match_its_definition():
         ConformanceError, match=r"USUBJID: Char variable holds values that are not text \(float64\)"
     ):
         lengths(pd.DataFrame({"STUDYID": ["S"], "USUBJID": [1.5], "AGE": [1]}), ds)
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA, ""])
+def test_non_ascii_text_is_found_among_missing_values_and_numbers(missing):
+    # ASCII-only columns are told apart without a look at each value; a column with a
+    # missing value of any kind, or a number, is still searched value by value.
+    values = ["plain", missing, 7, "text", missing, "naïve"]
+    frame = pd.DataFrame(
+        {
+            "ASCII": pd.Series(["plain", missing, "text", missing, "x", "y"], dtype=object),
+            "MIXED": pd.Series(values, dtype=object),
+        }
+    )
+    new, findings = to_ascii(frame, "XX")
+    assert findings[["variable", "record", "original", "value"]].values.tolist() == [
+        ["MIXED", 5, "naïve", "naive"]
+    ]
+    assert new["MIXED"].tolist()[2] == 7 and new["MIXED"].tolist()[5] == "naive"
+    pd.testing.assert_series_equal(new["ASCII"], frame["ASCII"])

@@ -152,6 +152,8 @@ def test_empty_dataset_is_written_and_read_back(tmp_path):
     assert observations(written.path) == b""
     findings = verify_xpt(written.path, frame, dataset())
     assert [(f.code, f.severity) for f in findings] == [("XPTRB11", "warning")]
+    with pytest.raises(StopIteration):  # the pandas limit XPTRB11 reports
+        pd.read_sas(written.path, format="xport", encoding="ascii")
 
 
 def test_file_name_is_the_lower_case_dataset_name(tmp_path):
@@ -375,3 +377,26 @@ def test_all_blank_records_at_the_end_are_refused(tmp_path):
     message = refused(tmp_path / "tail", data.iloc[:3], ds)
     assert "the last 2 record(s) have only blank values; SAS XPORT v5 cannot keep" in message
     assert "(first at record 2)" in message
+
+
+def test_fit_lengths_takes_the_char_lengths_from_the_data(tmp_path):
+    declared = dataset(
+        variables=(
+            ("STUDYID", "Study Identifier", "text", {"length": 20}),
+            ("USUBJID", "Unique Subject Identifier", "text", {"length": 3}),
+            ("AGE", "Age", "integer"),
+        )
+    )
+    with pytest.raises(ConformanceError, match="defined length 20 but the longest value is 7"):
+        write_xpt(dm_frame(), declared, tmp_path, created=CREATED)
+    written = write_xpt(dm_frame(), declared, tmp_path, created=CREATED, fit_lengths=True)
+    # "SAIL-01" and "SAIL-01-0002" (counted by hand); every Num is 8 bytes
+    assert [(v.name, v.length) for v in written.dataset.variables] == [
+        ("STUDYID", 7),
+        ("USUBJID", 12),
+        ("AGE", 8),
+    ]
+    assert [f["length"] for f in namestr_fields(written.path)] == [7, 12, 8]
+    assert written.prepared is not None
+    assert written.prepared.lengths == {"STUDYID": 7, "USUBJID": 12}
+    assert verify_xpt(written.path, dm_frame(), written.dataset, prepared=written.prepared) == []
