@@ -109,13 +109,15 @@ def map_domain(
     data["USUBJID"], data["SITEID"] = subject_ids(data, studyid, design)
     if spec.tests:
         form_fields = {src.form: set(export.forms[src.form].columns) for src in spec.sources}
-        data, dropped, found = _long(spec, data, context, form_fields)
+        data, dropped, found = _long(spec, data, context, form_fields, repr(design))
         accounts.append(dropped)
         issues.append(found)
     assigned: set[str] = set()
     # Algorithms and conditions read the raw fields as collected, even when a raw field
     # shares a target's name (SEX) and an earlier step has already replaced it in ``data``.
-    source = data.copy()
+    # A shallow copy: under copy-on-write a column set in ``data`` leaves ``source`` as it
+    # was, and the largest frame of the build (QS, two million rows) is not copied whole.
+    source = data.copy(deep=False)
     for step in spec.steps:
         algorithm = ALGORITHMS[step.algorithm]
         result = algorithm.function(source, **step.args, context=context)
@@ -228,7 +230,11 @@ def _account(domain: str, raw: pd.DataFrame, used: np.ndarray, reason: str) -> p
 
 
 def _long(
-    spec: DomainSpec, data: pd.DataFrame, context: Context, form_fields: dict[str, set[str]]
+    spec: DomainSpec,
+    data: pd.DataFrame,
+    context: Context,
+    form_fields: dict[str, set[str]],
+    design_text: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Wide-to-long: one row per (raw record, test) that has a result or is marked not done.
 
@@ -247,6 +253,7 @@ def _long(
     )
     parts, issues = [], []
     forms = data["_form"].astype(str)
+    left_behind = _left_behind(spec, data, form_fields, design_text)
     for test in spec.tests:
         collects = [f for f, names in form_fields.items() if set(test.fields) <= names]
         in_form = forms.isin(collects).to_numpy(dtype=bool)
@@ -313,13 +320,38 @@ def _long(
         )
         part["_target_unit"] = test.target_unit
         keep = (result.notna() | pd.Series(test_not_done, index=part.index)).to_numpy(dtype=bool)
-        parts.append(part[keep])
+        parts.append(part.loc[keep, [c for c in part.columns if c not in left_behind]])
     issues.append(_extension_issues(spec, context))
     long = pd.concat(parts, ignore_index=True) if parts else data.iloc[:0]
     has = _record_index(data).isin(_record_index(long))
     dropped = _account(d, data, has, "no result for any test and not marked not done")
     # records already accounted for as used by the filter: keep only those now unused
     return long, dropped[~has], _concat(issues, ISSUE_COLUMNS)
+
+
+#: Columns :func:`map_domain` sets before the wide-to-long step (a raw field of the same name
+#: is replaced by them).
+_SET_BEFORE_LONG = ("STUDYID", "DOMAIN", "USUBJID", "SITEID")
+
+
+def _left_behind(
+    spec: DomainSpec, data: pd.DataFrame, form_fields: dict[str, set[str]], design_text: str
+) -> set[str]:
+    """The raw fields of the wide frame that its long records do not keep, because nothing
+    after the wide-to-long step reads them. A test's result fields are read in its own pass;
+    a raw field stays when the spec names it outside its tests (steps, conditions, SUPP--,
+    sequence, derivations) or the study design does (the test is on the text of their
+    definitions, so a field is kept whenever in doubt). Without this, every long record
+    copied every raw field of its form: 36 SF-36 items on each questionnaire record, the
+    largest frame of the build several times over."""
+    outside = (
+        repr((spec.sources, spec.steps, spec.supplemental, spec.sequence, spec.derivations))
+        + repr(spec.not_done)
+        + design_text
+    )
+    # lineage, and the identifiers set from the design before this step, are not raw fields
+    raw = set().union(*form_fields.values()) - {*LINEAGE_COLUMNS, *_SET_BEFORE_LONG}
+    return {c for c in data.columns if c in raw and c not in outside}
 
 
 def _is_one_of(values: pd.Series, folded: set[str]) -> np.ndarray:
@@ -701,7 +733,7 @@ def derive_domain(
     ``visits`` (:func:`sdtm.subjectvisits.visit_numbers`) numbers the raw records' visits
     over every form of the study; without it a domain numbers its own records.
     """
-    d, data, issues = spec.domain, frame.data.copy(), [frame.issues]
+    d, data, issues = spec.domain, frame.data.copy(deep=False), [frame.issues]
     accounting = frame.accounting
     derivations = spec.derivations
     if d == "DM":
@@ -845,7 +877,7 @@ def _standard_values(spec: DomainSpec, data: pd.DataFrame) -> tuple[pd.DataFrame
     tests = [t for t in spec.tests if t.standard_values]
     if not tests or "_TESTCD" not in data:
         return data, pd.DataFrame(columns=ISSUE_COLUMNS)
-    data = data.copy()
+    data = data.copy(deep=False)  # copy-on-write: the columns set below are new
     standard = data.get("_standard", pd.Series(pd.NA, index=data.index)).astype("string")
     orres = data[f"{d}ORRES"].astype("string").str.strip()
     folded = orres.str.casefold()

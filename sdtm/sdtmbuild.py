@@ -149,12 +149,18 @@ def run_sdtm(
             design, dm_data, visits, standards, studyid, study.title, study.document
         )
         outputs, issues = outputs + extra, [*issues, found]
+    # The accounting needs only each domain's raw record keys: take them now, so that each
+    # frame is let go once it is written (QS alone is millions of records).
+    used_keys = {name: _keys(frame.data) for name, frame in finished.items()}
+    del finished
     for i, (name, data) in enumerate(outputs):
         if progress:
             progress("write XPT", i, len(outputs))
+        outputs[i] = (name, None)
         written = _write_domain(
             name, data.reset_index(drop=True), standards, folder, lineage_dir, created
         )
+        del data
         issues.append(written.issues)
         readback += written.readback
         if written.path is not None:
@@ -178,10 +184,10 @@ def run_sdtm(
         else pd.DataFrame(columns=ISSUE_COLUMNS)
     )
     issue_frame["severity"] = severity_of(issue_frame["code"])
-    by_dm = reference_records(export, design) if "DM" in finished else None
+    by_dm = reference_records(export, design) if "DM" in used_keys else None
     account = _accounting(
         export,
-        finished,
+        used_keys,
         pd.concat(accounts, ignore_index=True)
         if accounts
         else pd.DataFrame(columns=ACCOUNT_COLUMNS),
@@ -193,7 +199,7 @@ def run_sdtm(
         "created": created.isoformat(),
         "datasets": rows,
         "forms": account.to_dict(orient="records"),
-        "not_used": _not_used(export, finished, accounts, by_dm),
+        "not_used": _not_used(export, used_keys, accounts, by_dm),
         "fields_not_used": _fields_not_used(export, specs),
         "policy": EXIT_POLICY,
         "errors": int((issue_frame["severity"] == "error").sum()),
@@ -453,9 +459,9 @@ def reference_records(export, design) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_KEY, "domain"])
 
 
-def _used(finished, extra: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (raw record, domain that used it)."""
-    parts = [_keys(frame.data).assign(domain=name) for name, frame in finished.items()]
+def _used(used_keys: dict[str, pd.DataFrame], extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (raw record, domain that used it), from each domain's :func:`_keys`."""
+    parts = [keys.assign(domain=name) for name, keys in used_keys.items()]
     if extra is not None and len(extra):
         parts.append(extra)
     if not parts:
@@ -470,10 +476,10 @@ def _raw_keys(export) -> pd.DataFrame:
     ).drop_duplicates()
 
 
-def _accounting(export, finished, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
+def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
     """Per form: raw records read, used by any domain (and by which), not used."""
     raw = _raw_keys(export)
-    used = raw.merge(_used(finished, extra), on=_KEY, how="inner")
+    used = raw.merge(_used(used_keys, extra), on=_KEY, how="inner")
     any_used = used.drop_duplicates(_KEY).groupby("form").size()
     by_domain = used.groupby(["form", "domain"]).size()
     forms = sorted(export.forms)
@@ -494,10 +500,10 @@ def _accounting(export, finished, accounts: pd.DataFrame, extra=None) -> pd.Data
     )
 
 
-def _not_used(export, finished, accounts, extra=None) -> list[dict]:
+def _not_used(export, used_keys, accounts, extra=None) -> list[dict]:
     """Every raw record no domain used, with the reason (a filter, no result, no spec reads it)."""
     raw = _raw_keys(export)
-    used = _used(finished, extra)[_KEY].drop_duplicates()
+    used = _used(used_keys, extra)[_KEY].drop_duplicates()
     unused = raw.merge(used, on=_KEY, how="left", indicator=True)
     unused = unused[unused["_merge"] == "left_only"][_KEY]
     dropped = [a[~a["used"].astype(bool)] for a in accounts if len(a)]
