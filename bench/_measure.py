@@ -26,6 +26,23 @@ from pathlib import Path
 SAMPLE_SECONDS = 0.1
 
 
+def reference_loop_seconds(steps: int = 5_000_000) -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this machine is right now.
+
+    A shared virtual machine's speed changes from minute to minute (the same validation took
+    21 and 30 s within the hour on the 2-core benchmark machine), so each benchmark prints
+    this figure before and after its runs, to tell a slow machine from slow code.
+
+    >>> reference_loop_seconds(1000) >= 0
+    True
+    """
+    start = time.process_time()
+    total = 0
+    for step in range(steps):  # the work measured: a loop of additions, nothing else
+        total += step
+    return time.process_time() - start
+
+
 @dataclass(frozen=True)
 class Measurement:
     """What :func:`run_measured` saw: the command's exit status and output, and its cost."""

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # bench/ is sys.path[0] when a script of it runs: the measuring code is shared from there.
-from _measure import Measurement, run_measured
+from _measure import Measurement, reference_loop_seconds, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "BENCHMARKS.md"
@@ -390,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     plan = [(k, n) for k in formats for n in sizes if k == "rave" or n <= ODM_LIMIT]
     runs = []
+    speed_before = reference_loop_seconds()
     try:
         for kind, subjects in plan:
             runs.append(measure(kind, subjects, work, args.seed))
@@ -399,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+    speed = f"{speed_before:.2f} s before, {reference_loop_seconds():.2f} s after"
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -411,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {machine()}; measured {dt.date.today().isoformat()} on commit "
         f"{commit or '?'} (plus uncommitted changes, if any), `--sizes {args.sizes} "
         f"--formats {args.formats}`. Peak memory is the process tree's. Other processes may "
-        "have shared the machine.",
+        "have shared the machine: the reference loop of `bench/_measure.py` (CPU seconds of a "
+        f"fixed Python loop; lower is faster) took {speed}.",
         "",
         *table(runs),
     ]

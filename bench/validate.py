@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 
 # bench/ is sys.path[0] when a script of it runs: the measuring code is shared from there.
-from _measure import Measurement, run_measured
+from _measure import Measurement, reference_loop_seconds, run_measured
 
 BUDGET_SECONDS = 30
 BUDGET_MB = 4096
@@ -127,7 +127,11 @@ def machine() -> str:
     with open("/proc/meminfo", encoding="ascii") as handle:
         total_kb = int(handle.readline().split()[1])
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{cores} cores, {total_kb / 2**20:.0f} GB; load average now {load}"
+    speed = reference_loop_seconds()
+    return (
+        f"{cores} cores, {total_kb / 2**20:.0f} GB; load average now {load}; "
+        f"reference loop {speed:.2f} s CPU (bench/_measure.py; lower is faster)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from adam.rules._common import (
     _sdtm,
     _with,
 )
+from cdisc.validation import columns
 from cdisc.validation.engine import (
     concat_findings,
     findings,
@@ -129,13 +130,14 @@ def srcseq_unknown(package: Package) -> pd.DataFrame:
             source = part_of(
                 sdtm, domain, [c for c in ("USUBJID", seq) if c in columns_of(sdtm, domain)]
             )
-            keys = pd.MultiIndex.from_arrays(
-                [source["USUBJID"].astype(object), source[seq].astype(float)]
+            # membership on the columns' integer codes, not a tuple per record (LB: a million)
+            keys = pd.DataFrame(
+                {"USUBJID": source["USUBJID"].astype(object), "SEQ": source[seq].astype(float)}
             )
-            there = pd.MultiIndex.from_arrays(
-                [mine["USUBJID"].astype(object), mine["SRCSEQ"].astype(float)]
+            there = pd.DataFrame(
+                {"USUBJID": mine["USUBJID"].astype(object), "SEQ": mine["SRCSEQ"].astype(float)}
             )
-            rows = mine[~there.isin(keys)]
+            rows = mine[~columns.found_in(there, keys, ["USUBJID", "SEQ"])]
             parts.append(
                 findings(
                     rows,

@@ -151,7 +151,8 @@ def read_observations(
         else:
             columns[name] = pd.Series(values[0], index=index, dtype=object, copy=False)
             distinct[name] = values[1]
-    return pd.DataFrame(columns, index=index), distinct
+    # copy=False: one block per column, not copied into one 2-D block (a second each for QS)
+    return pd.DataFrame(columns, index=index, copy=False), distinct
 
 
 def _read(path: Path, layout: Layout) -> _Records | None:
