@@ -23,7 +23,7 @@ Rules this module applies:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,14 +32,14 @@ from cdisc.errors import UsageError
 from sdtm._args import (
     TEXT,
     aligned,
-    blank_to_missing,
     name_list,
     reference_dates,
     require_columns,
     require_frame,
     require_name,
 )
-from sdtm.iso8601 import _factorize_text, dtc_to_date, split_dtc
+from sdtm.distinct import rows_where
+from sdtm.iso8601 import dtc_moments
 
 FINDING_COLUMNS = ("code", "message", "by", "records", "rows", "chosen")
 
@@ -107,12 +107,11 @@ def derive_var_blfl(
     mask = _filter(dataset, filter, function)
 
     position = np.arange(len(dataset))
-    v_date, v_time, v_sec = _when(dataset[dtc])
-    r_date, r_time, r_sec = _when(reference)
-    present = np.array(blank_to_missing(dataset[value]).notna(), dtype=bool)
+    v_date, v_time, v_sec = dtc_moments(dataset[dtc])
+    r_date, r_time, r_sec = dtc_moments(reference)
+    present = _rows_mask(dataset[value], lambda v: v.str.strip() != "")
     if stat is not None:
-        not_done = blank_to_missing(dataset[stat]).str.upper() == "NOT DONE"
-        present &= ~not_done.fillna(False).to_numpy()
+        present &= ~_rows_mask(dataset[stat], lambda v: v.str.strip().str.upper() == "NOT DONE")
     present &= mask
     both_dates = ~np.isnat(v_date) & ~np.isnat(r_date)
     both_times = ~np.isnan(v_time) & ~np.isnan(r_time)
@@ -141,7 +140,8 @@ def derive_var_blfl(
     chosen = ranked.drop_duplicates("_group", keep="last")["_position"].to_numpy()
     flag = np.full(len(dataset), np.nan, dtype=object)
     flag[chosen] = "Y"
-    out = dataset.copy()
+    # A shallow copy: copy-on-write keeps ``dataset`` as it was when a column is added.
+    out = dataset.copy(deep=False)
     out[new_var] = pd.Series(flag, index=dataset.index, dtype=TEXT)
 
     undetermined = present & ~both_dates & ~np.isnat(r_date)
@@ -149,19 +149,15 @@ def derive_var_blfl(
     return out, findings
 
 
-def _when(dtc: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Complete date, seconds since midnight (NaN without hour and minute), has-seconds."""
-    codes, uniq = _factorize_text(dtc)
-    date = np.append(dtc_to_date(uniq).to_numpy(dtype="datetime64[D]"), np.datetime64("NaT"))
-    parts = split_dtc(uniq)
-    hour, minute, second = (
-        np.append(parts[name].to_numpy(dtype=float, na_value=np.nan), np.nan)
-        for name in ("hour", "minute", "second")
-    )
-    seconds = hour * 3600 + minute * 60 + np.nan_to_num(second)
-    seconds[np.isnat(date)] = np.nan
-    # Code -1 (missing text) picks the appended missing values.
-    return date[codes], seconds[codes], ~np.isnan(second[codes])
+def _rows_mask(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """Boolean row mask: ``test`` of each distinct value as text (missing never passes)."""
+
+    def on_text(distinct: pd.Series) -> np.ndarray:
+        return test(distinct.astype(TEXT)).to_numpy(dtype=bool, na_value=False)
+
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows_where(values, on_text)] = True
+    return mask
 
 
 def _group_ids(groups: pd.DataFrame) -> np.ndarray:
@@ -195,10 +191,14 @@ def _findings(
     # the text below (and the per-group join) is worked for the records reported only.
     counts = np.bincount(group_id[tied], minlength=int(group_id.max(initial=-1)) + 1)
     tied = tied & (counts[group_id] > 1)
-    labels = dataset.index.astype(str).to_numpy(dtype=object)
+    # Index labels as text, for the rows reported only.
+    labels = np.full(len(dataset), None, dtype=object)
     keys = np.full(len(dataset), None, dtype=object)
     concerned = np.flatnonzero(tied | undetermined)
     keys[concerned] = _by_text(dataset.iloc[concerned], by)
+    chosen = chosen[counts[group_id[chosen]] > 1]  # only a tie names its chosen row
+    shown = np.union1d(concerned, chosen).astype(np.intp)
+    labels[shown] = dataset.index[shown].astype(str).to_numpy(dtype=object)
     chosen_label = pd.Series(labels[chosen], index=group_id[chosen])
     frames = []
     for code, rows in (("baseline-tie", tied), ("undetermined-timing", undetermined)):

@@ -55,6 +55,7 @@ from sdtm.iso8601 import (
     _calendar_ok,
     _clock_ok,
     _factorize_text,
+    _fixed_shape_parts,
     _format,
     _series,
     dtc_to_date,
@@ -377,6 +378,14 @@ def _parse_dates(
         candidates = auto_formats()
     else:
         candidates = tuple((fmt, None) for fmt in (*iso_formats(), *compiled))
+    # ISO text (``YYYY`` ... ``YYYY-MM-DDThh:mm:ss``, what EDC exports hold) is read by
+    # position first. Both lists start with the ISO formats, and for a valid calendar date
+    # the first of them that matches reads exactly these components and wins.
+    iso, fixed = _fixed_shape_parts(texts.to_numpy(dtype=object))
+    fixed &= _calendar_ok(iso["year"], iso["month"], iso["day"])
+    for key in _COMPONENTS:
+        table[key][fixed] = iso[key][fixed]
+    done |= fixed
     for first, second in candidates:
         rows = np.flatnonzero(~done)
         if not len(rows):

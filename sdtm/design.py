@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
-from sdtm.distinct import distinct_rows, spread
+from sdtm.distinct import by_value, distinct_rows, spread
 from sdtm.subjects import SubjectRule, check_subject_rules, normalise_subjects
 
 STUDY_KEYS = ("output_date", "country", "subjects", "dates", "arms", "arm_source", "design")
@@ -634,7 +634,7 @@ def derive_visit(raw: pd.DataFrame, design: Design) -> pd.DataFrame:
     if unsched.any():
         order = raw.assign(_pos=np.arange(len(raw)), _num=num.to_numpy())
         when = (
-            order["_dtc"].astype("string").str[:10]
+            by_value(order["_dtc"].astype("string"), lambda v: v.str[:10])
             if "_dtc" in raw
             else pd.Series("", index=raw.index)
         )
@@ -662,6 +662,11 @@ def derive_visit(raw: pd.DataFrame, design: Design) -> pd.DataFrame:
 
 def _day(values: pd.Series) -> pd.Series:
     """The complete date part of ISO 8601 text as datetime64 (partial or missing: NaT)."""
+    # Once per distinct text: a domain's dates repeat on every result of a visit.
+    return by_value(values, _day_of_text)
+
+
+def _day_of_text(values: pd.Series) -> pd.Series:
     text = values.astype("string").str[:10]
     return pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
 
@@ -730,13 +735,22 @@ def subject_elements(dm: pd.DataFrame, design: Design) -> pd.DataFrame:
     return long[columns].reset_index(drop=True)
 
 
-def derive_epoch(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame, design: Design) -> pd.Series:
+def derive_epoch(
+    dtc: pd.Series,
+    usubjid: pd.Series,
+    dm: pd.DataFrame,
+    design: Design,
+    elements: pd.DataFrame | None = None,
+) -> pd.Series:
     """EPOCH of each record: the epoch of the subject's element (SE) whose [start, end)
     holds the record's date (the last element includes its end date). Dates compared to
     the day; a partial date, a date outside every element, or no element: missing.
 
     A study.yaml without ``design.elements`` keeps the older rule: before RFXSTDTC
     ``epochs.before``, up to RFXENDTC ``epochs.during``, later ``epochs.after``.
+
+    ``elements``: :func:`subject_elements` of ``dm`` and ``design`` when the caller has it
+    already (it is the same for every domain of a build); None works it out here.
 
     >>> d = Design(elements=(Element("SCRN", "SCREENING", "x", start_ref="RFICDTC"),
     ...                      Element("TRT", "TREATMENT", "x", start_ref="RFXSTDTC")),
@@ -755,7 +769,7 @@ def derive_epoch(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame, design: D
         first = usubjid.map(cols["RFXSTDTC"]) if "RFXSTDTC" in cols else out
         last = usubjid.map(cols["RFXENDTC"]) if "RFXENDTC" in cols else out
         return _epoch_by_dose(dtc, first, last, design)
-    spans = subject_elements(dm, design)
+    spans = subject_elements(dm, design) if elements is None else elements
     records = pd.DataFrame(
         {"USUBJID": usubjid.astype("string").to_numpy(), "_DAY": _day(dtc).to_numpy()}
     ).assign(_POS=np.arange(len(dtc)))

@@ -58,3 +58,26 @@ def by_value(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> p
     codes, uniq = pd.factorize(values, use_na_sentinel=False)
     result = function(pd.Series(uniq, dtype=values.dtype))
     return spread(result, np.asarray(codes, dtype=np.intp), values.index)
+
+
+def rows_where(
+    values: pd.Series, test: Callable[[pd.Series], pd.Series | np.ndarray]
+) -> np.ndarray:
+    """Positions of the rows of ``values`` whose value passes ``test``, worked on the
+    distinct non-missing values (missing values never pass).
+
+    ``test`` takes the distinct values as a Series (the dtype of ``values``, on a
+    RangeIndex) and returns one boolean per value. Nothing is spread back when no value
+    passes, so a check that rarely fires costs one factorisation of the column.
+
+    >>> rows_where(pd.Series([" ", "a", " ", None], dtype="str"), lambda v: v.str.isspace()).tolist()
+    [0, 2]
+    """
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    if not len(uniq):
+        return np.zeros(0, dtype=np.intp)
+    passed = np.asarray(test(pd.Series(uniq, dtype=values.dtype)), dtype=bool)
+    if not passed.any():
+        return np.zeros(0, dtype=np.intp)
+    # Code -1 (missing) picks the appended False.
+    return np.flatnonzero(np.append(passed, False)[codes])

@@ -83,29 +83,15 @@ def split_dtc(dtc: pd.Series) -> pd.DataFrame:
     function = "split_dtc"
     dtc = _series(dtc, "dtc", function)
     codes, uniq = _factorize_text(dtc)
-    tokens = uniq.str.extract(_ISO_RE)
-    _fail_rows(
-        tokens["year"].isna().to_numpy(),
-        uniq.to_numpy(),
-        "not ISO 8601 --DTC text",
-        function,
-        label="value",
-    )
-    values = {
-        name: pd.to_numeric(tokens[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        for name in _COMPONENTS
-    }
-    bad = ~_calendar_ok(values["year"], values["month"], values["day"])
-    bad |= ~_clock_ok(values["hour"], values["minute"], values["second"])
-    _fail_rows(bad, uniq.to_numpy(), "no such date or time", function, label="value")
+    values, fraction, timezone = _distinct_parts(uniq, function)
     known = np.column_stack([~np.isnan(values[name]) for name in _COMPONENTS])
     level = np.cumprod(known, axis=1).sum(axis=1) if len(uniq) else np.zeros(0, dtype=int)
     out = {}
     for name in _COMPONENTS:
         column = np.append(values[name], np.nan)[codes]
         out[name] = pd.array(column, dtype="Float64").astype("Int64")
-    for name in ("fraction", "timezone"):
-        column = np.append(tokens[name].to_numpy(dtype=object, na_value=None), None)[codes]
+    for name, texts in (("fraction", fraction), ("timezone", timezone)):
+        column = np.append(texts, None)[codes]
         out[name] = pd.Series(column, dtype=TEXT).to_numpy()
     names = np.array([None, *PRECISIONS], dtype=object)
     out["precision"] = pd.Series(np.append(names[level], None)[codes], dtype=TEXT).to_numpy()
@@ -125,22 +111,137 @@ def dtc_to_date(dtc: pd.Series) -> pd.Series:
     ['2021-06-15', nan, nan]
     """
     dtc = _series(dtc, "dtc", "dtc_to_date")
+    return pd.Series(dtc_days(dtc).astype("datetime64[s]"), index=dtc.index)
+
+
+def dtc_days(dtc: pd.Series) -> np.ndarray:
+    """:func:`dtc_to_date` as a ``datetime64[D]`` array (for day arithmetic), NaT where the
+    date is partial or missing.
+
+    >>> dtc_days(pd.Series(["2021-06-15T07:25", "2021-06", None])).tolist()
+    [datetime.date(2021, 6, 15), None, None]
+    """
+    dtc = _series(dtc, "dtc", "dtc_days")
     codes, uniq = _factorize_text(dtc)
-    if len(uniq):
-        parts = split_dtc(uniq)
-        complete = (parts[["year", "month", "day"]].notna().all(axis=1)).to_numpy()
-        days = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[D]")
-        days[complete] = uniq[complete].str.slice(0, 10).to_numpy(dtype=str).astype("datetime64[D]")
-    else:
-        days = np.zeros(0, dtype="datetime64[D]")
-    column = np.append(days, np.datetime64("NaT", "D"))[codes]
-    return pd.Series(column.astype("datetime64[s]"), index=dtc.index)
+    # Bad text is reported as split_dtc always reported it (these read through it).
+    values, _, _ = _distinct_parts(uniq, "split_dtc")
+    return np.append(_calendar_days(values), np.datetime64("NaT", "D"))[codes]
+
+
+def dtc_moments(dtc: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each --DTC value: its complete date (``datetime64[D]``, NaT when partial or
+    missing), its time as seconds since midnight (NaN without a complete date or without
+    hour and minute; missing seconds count as 0) and whether the seconds are known.
+
+    >>> day, seconds, has_seconds = dtc_moments(pd.Series(["2021-06-15T07:25", "2021-06"]))
+    >>> day.tolist(), seconds.tolist(), has_seconds.tolist()
+    ([datetime.date(2021, 6, 15), None], [26700.0, nan], [False, False])
+    """
+    dtc = _series(dtc, "dtc", "dtc_moments")
+    codes, uniq = _factorize_text(dtc)
+    values, _, _ = _distinct_parts(uniq, "split_dtc")
+    date = np.append(_calendar_days(values), np.datetime64("NaT", "D"))
+    hour, minute, second = (
+        np.append(values[name], np.nan) for name in ("hour", "minute", "second")
+    )
+    seconds = hour * 3600 + minute * 60 + np.nan_to_num(second)
+    seconds[np.isnat(date)] = np.nan
+    # Code -1 (missing text) picks the appended missing values.
+    return date[codes], seconds[codes], ~np.isnan(second[codes])
+
+
+def _calendar_days(values: dict[str, np.ndarray]) -> np.ndarray:
+    """``datetime64[D]`` of checked components with a complete date, else NaT."""
+    year, month, day = values["year"], values["month"], values["day"]
+    complete = ~np.isnan(year) & ~np.isnan(month) & ~np.isnan(day)
+    days = np.full(len(year), np.datetime64("NaT"), dtype="datetime64[D]")
+    if complete.any():
+        # Year, then month, then day offsets: exact, as the components passed the calendar
+        # check (a day never runs past its month).
+        y = (year[complete] - 1970).astype(np.int64).astype("datetime64[Y]")
+        m = y.astype("datetime64[M]") + (month[complete] - 1).astype(np.int64)
+        days[complete] = m.astype("datetime64[D]") + (day[complete] - 1).astype(np.int64)
+    return days
+
+
+def _distinct_parts(
+    uniq: pd.Series, function: str
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Checked components (float, NaN unknown), fraction and time zone (object, None when
+    absent) of each distinct normalised --DTC text; bad text raises InputError.
+
+    The common shapes (``YYYY`` ... ``YYYY-MM-DDThh:mm:ss`` in ASCII digits, nearly every
+    value a build writes) are read by position on a code-point matrix; the rest by the
+    regular expression.
+    """
+    n = len(uniq)
+    texts = uniq.to_numpy(dtype=object)
+    values, fast = _fixed_shape_parts(texts)
+    fraction = np.full(n, None, dtype=object)
+    timezone = np.full(n, None, dtype=object)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        tokens = pd.Series(texts[slow], dtype=TEXT).str.extract(_ISO_RE)
+        not_iso = np.zeros(n, dtype=bool)
+        not_iso[slow] = tokens["year"].isna().to_numpy()
+        _fail_rows(not_iso, texts, "not ISO 8601 --DTC text", function, label="value")
+        for name in _COMPONENTS:
+            values[name][slow] = pd.to_numeric(tokens[name], errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
+        fraction[slow] = tokens["fraction"].to_numpy(dtype=object, na_value=None)
+        timezone[slow] = tokens["timezone"].to_numpy(dtype=object, na_value=None)
+    bad = ~_calendar_ok(values["year"], values["month"], values["day"])
+    bad |= ~_clock_ok(values["hour"], values["minute"], values["second"])
+    _fail_rows(bad, texts, "no such date or time", function, label="value")
+    return values, fraction, timezone
+
+
+#: Where each component's two or four digits sit in ``YYYY-MM-DDThh:mm:ss``, and the
+#: separator before it; a text of the length that ends a component holds it and those before.
+_FIXED = (("year", 0, 4, None), ("month", 5, 7, "-"), ("day", 8, 10, "-"))
+_FIXED += (("hour", 11, 13, "T"), ("minute", 14, 16, ":"), ("second", 17, 19, ":"))
+
+
+def _fixed_shape_parts(texts: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Components of the texts shaped ``YYYY``, ``YYYY-MM`` ... ``YYYY-MM-DDThh:mm:ss``
+    (ASCII digits), read by position, and which texts had such a shape (others: NaN)."""
+    n = len(texts)
+    values = {name: np.full(n, np.nan) for name in _COMPONENTS}
+    if not n:
+        return values, np.zeros(0, dtype=bool)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    fast = np.isin(lengths, [end for _, _, end, _ in _FIXED])
+    rows = np.flatnonzero(fast)
+    if not len(rows):
+        return values, fast
+    # One code point per cell, zero-padded on the right: shape (rows, 19).
+    cells = np.asarray(texts[rows], dtype="U19").view(np.uint32).reshape(len(rows), 19)
+    cells = cells.astype(np.int64)
+    digit = (cells >= ord("0")) & (cells <= ord("9"))
+    number = cells - ord("0")
+    size = lengths[rows]
+    ok = np.ones(len(rows), dtype=bool)
+    parsed = {}
+    for name, start, end, separator in _FIXED:
+        present = size >= end
+        if separator is not None:
+            ok &= ~present | (cells[:, start - 1] == ord(separator))
+        ok &= ~present | digit[:, start:end].all(axis=1)
+        weights = 10 ** np.arange(end - start - 1, -1, -1)
+        parsed[name] = np.where(present, number[:, start:end] @ weights, np.nan)
+    fast[rows[~ok]] = False
+    for name in _COMPONENTS:
+        values[name][rows[ok]] = parsed[name][ok]
+    return values, fast
 
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
 
 
 _SPACES = "\u00a0\u2007\u202f\t"
+_TO_PLAIN = str.maketrans(_DASHES + _SPACES, "-" * len(_DASHES) + " " * len(_SPACES))
+_ODD = "[\\s" + _DASHES + "]"
 
 
 def _series(values: object, argument: str, function: str, index: pd.Index | None = None):
@@ -174,11 +275,14 @@ def _factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     else:
         codes, uniq = pd.factorize(values.astype(TEXT))
         text = pd.Series(np.asarray(uniq, dtype=object), dtype=TEXT)
-        # Typed or pasted text: no-break spaces, en dashes, doubled blanks.
-        text = text.str.translate(
-            str.maketrans(_DASHES + _SPACES, "-" * len(_DASHES) + " " * len(_SPACES))
-        )
-        text = text.str.strip().str.replace(r"\s+", " ", regex=True)
+        # Typed or pasted text: no-break spaces, en dashes, doubled blanks. Only texts with
+        # such a character change (``\s`` and str.strip agree on what is blank), so the
+        # others are not rewritten.
+        odd = text.str.contains(_ODD, regex=True).to_numpy(dtype=bool, na_value=False)
+        if odd.any():
+            fixed = text[odd].str.translate(_TO_PLAIN).str.strip()
+            text = text.copy()
+            text[odd] = fixed.str.replace(r"\s+", " ", regex=True)
     codes = np.asarray(codes, dtype=np.int64)
     blank = (text == "").to_numpy()
     if blank.any():

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.readers.base import DECODE_SUFFIX, LINEAGE_COLUMNS, RawExport
-from sdtm.distinct import by_value
+from sdtm.distinct import rows_where
 from sdtm.engine import ISSUE_COLUMNS, issues_at
 
 
@@ -35,9 +35,8 @@ def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
         for name in frame.columns:
             if name in LINEAGE_COLUMNS or name.endswith(DECODE_SUFFIX):
                 continue
-            text = frame[name].astype("string")
-            blank = by_value(text, lambda v: (v.str.len() > 0) & (v.str.strip() == ""))
-            rows = np.flatnonzero(blank.fillna(False).to_numpy(dtype=bool))
+            # str.isspace: not empty and nothing but blanks (what str.strip removes).
+            rows = rows_where(frame[name], _only_blanks)
             if not len(rows):
                 continue
             parts.append(
@@ -47,10 +46,16 @@ def whitespace_only(export: RawExport, forms: list[str]) -> pd.DataFrame:
                     code="whitespace-only",
                     message=f"{name}: a value of only blanks is read as missing",
                     variable=name,
-                    value=text.iloc[rows].to_numpy(),
+                    value=frame[name].iloc[rows].astype("string").to_numpy(),
                 )
             )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+def _only_blanks(values: pd.Series) -> np.ndarray:
+    """Per distinct raw value: text that is not empty and only blanks (never a non-text)."""
+    text = values.astype("string")
+    return text.str.isspace().fillna(False).to_numpy(dtype=bool)
 
 
 __all__ = ["whitespace_only"]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc.errors import UsageError
 from sdtm._args import reference_dates, require_columns, require_frame, require_name
-from sdtm.datetimes import dtc_to_date
+from sdtm.iso8601 import dtc_days
 
 
 def compute_dy(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
@@ -26,12 +26,15 @@ def compute_dy(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     ...            pd.Series(["2021-06-15"] * 3)).tolist()
     [-1, 1, <NA>]
     """
-    date = dtc_to_date(dtc).to_numpy(dtype="datetime64[D]")
-    ref = dtc_to_date(ref_dtc).to_numpy(dtype="datetime64[D]")
+    return _study_days(dtc_days(dtc), dtc_days(ref_dtc), dtc.index)
+
+
+def _study_days(date: np.ndarray, ref: np.ndarray, index: pd.Index) -> pd.Series:
+    """Study day from ``datetime64[D]`` dates and reference dates (NaT: missing day)."""
     both = ~np.isnat(date) & ~np.isnat(ref)
     diff = np.where(both, (date - ref).astype(np.int64), 0)
     days = np.where(diff >= 0, diff + 1, diff)
-    return pd.Series(pd.array(np.where(both, days, 0), dtype="Int64"), index=dtc.index).where(both)
+    return pd.Series(pd.array(np.where(both, days, 0), dtype="Int64"), index=index).where(both)
 
 
 def derive_var_dy(
@@ -59,7 +62,7 @@ def derive_var_dy(
         columns.append(("ref_dtc", ref_dtc))
     require_columns(dataset, columns, function)
     reference = reference_dates(dataset, ref_dtc, function)
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: adding a column leaves dataset as is
     out[new_var] = compute_dy(dataset[dtc], reference)
     return out
 
@@ -103,7 +106,10 @@ def derive_vars_dy(
         columns.append(("ref_dtc", ref_dtc))
     require_columns(dataset, columns, function)
     reference = reference_dates(dataset, ref_dtc, function)
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: adding columns leaves dataset as is
+    ref = None  # the reference is read once, after the first --DTC (as compute_dy reads)
     for new_var, dtc in pairs:
-        out[require_name(new_var, "source_vars", function)] = compute_dy(dataset[dtc], reference)
+        date = dtc_days(dataset[dtc])
+        ref = dtc_days(reference) if ref is None else ref
+        out[require_name(new_var, "source_vars", function)] = _study_days(date, ref, dataset.index)
     return out

@@ -160,11 +160,18 @@ def normalised_subjects(
 
     if not rules or not len(data) or "_subject" not in data:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
-    old = data["_subject"].astype("string").str.strip()
+    # Once per distinct raw key (a subject's key repeats on each of its records), then
+    # only the rows whose key changed are looked at.
+    codes, keys = pd.factorize(data["_subject"], use_na_sentinel=True)
+    old = pd.Series(keys, dtype=data["_subject"].dtype).astype("string").str.strip()
     new = normalise_subjects(old, rules)
-    changed = (old != new).fillna(False).to_numpy(dtype=bool)
+    changed_key = (old != new).fillna(False).to_numpy(dtype=bool)
+    changed = np.append(changed_key, False)[codes]  # code -1 (missing key): unchanged
+    picked = codes[changed]
     rows = data.loc[changed, ["_file", "_form", "_record"]].astype(str)
-    rows = rows.assign(old=old[changed].astype(str), new=new[changed].astype(str))
+    rows = rows.assign(
+        old=old.iloc[picked].astype(str).to_numpy(), new=new.iloc[picked].astype(str).to_numpy()
+    )
     rows = rows.drop_duplicates(["_file", "_form", "_record", "old"])
     return pd.DataFrame(
         {

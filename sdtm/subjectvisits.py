@@ -22,6 +22,7 @@ import pandas as pd
 from cdisc.readers.base import RawExport
 from sdtm.algorithms import Context, assign_datetime
 from sdtm.design import Design, derive_epoch, derive_visit, subject_elements, subject_ids
+from sdtm.distinct import by_value
 from sdtm.engine import ISSUE_COLUMNS
 from sdtm.studyday import compute_dy
 
@@ -33,8 +34,11 @@ def _iso(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d").astype("string")
 
 
-def derive_se(dm: pd.DataFrame, design: Design, studyid: str) -> pd.DataFrame:
-    """SE records with SESEQ, SESTDY/SEENDY and DM's lineage columns.
+def derive_se(
+    dm: pd.DataFrame, design: Design, studyid: str, elements: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """SE records with SESEQ, SESTDY/SEENDY and DM's lineage columns. ``elements``:
+    :func:`sdtm.design.subject_elements` of ``dm`` when the caller has it (None: worked out).
 
     >>> from sdtm.design import ArmStep, Element
     >>> d = Design(elements=(Element("SCRN", "SCREENING", "x", start_ref="RFICDTC"),
@@ -46,7 +50,7 @@ def derive_se(dm: pd.DataFrame, design: Design, studyid: str) -> pd.DataFrame:
     >>> derive_se(dm, d, "S")[["ETCD", "SESTDTC", "SEENDTC", "SESTDY"]].values.tolist()
     [['SCRN', '2021-01-01', '2021-01-09', -8], ['TRT', '2021-01-09', '2021-03-01', 1]]
     """
-    spans = subject_elements(dm, design)
+    spans = subject_elements(dm, design) if elements is None else elements
     if not len(spans):
         return pd.DataFrame()
     lineage = dm.drop_duplicates("USUBJID").set_index("USUBJID")
@@ -95,7 +99,7 @@ def _visit_records(
                 {
                     "USUBJID": usubjid.to_numpy(),
                     "_event": raw["_event"].astype("string").to_numpy(),
-                    "_dtc": dtc.str[:10].where(dtc.str.len() >= 10).to_numpy(),
+                    "_dtc": by_value(dtc, _date_part).to_numpy(),
                     "_file": raw["_file"].astype(str).to_numpy(),
                     "_form": form,
                     "_record": raw["_record"].astype(str).to_numpy(),
@@ -107,6 +111,11 @@ def _visit_records(
         return pd.DataFrame()
     frame = pd.concat(parts, ignore_index=True).dropna(subset=["USUBJID"])
     return frame.astype({"USUBJID": "string", "_dtc": "string", "_event": "string"})
+
+
+def _date_part(dtc: pd.Series) -> pd.Series:
+    """The date of ISO 8601 text with a complete date (its first 10 characters), else missing."""
+    return dtc.str[:10].where(dtc.str.len() >= 10)
 
 
 def visit_numbers(
@@ -128,14 +137,19 @@ def visit_numbers(
 
 
 def derive_sv(
-    records: pd.DataFrame, dm: pd.DataFrame, design: Design, studyid: str
+    records: pd.DataFrame,
+    dm: pd.DataFrame,
+    design: Design,
+    studyid: str,
+    elements: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """SV records (one per subject and visit attended) and the out-of-window problems, from
     the raw records' visits (:func:`visit_numbers`, the numbering the domains use too).
 
     Lineage: ``_form`` the forms of the visit, ``_record`` its raw records as
     ``form:record`` joined with ``;``. VISITDY is the planned day (scheduled visits only);
-    SVUPDES names the forms of an unscheduled visit; EPOCH comes from SE at SVSTDTC.
+    SVUPDES names the forms of an unscheduled visit; EPOCH comes from SE at SVSTDTC
+    (``elements``: :func:`sdtm.design.subject_elements` of ``dm``, None: worked out).
     Returns ``(sv, problems)``, problems with :data:`sdtm.engine.ISSUE_COLUMNS`.
     """
     if not len(records):
@@ -145,17 +159,24 @@ def derive_sv(
         _unsched=unscheduled, _where=records["_form"] + ":" + records["_record"]
     )
     key = ["USUBJID", "VISITNUM"]
-    grouped = records.sort_values(["_dtc", "_form", "_record"]).groupby(key, sort=True)
+    # Records in date order (undated last), then grouped stably, so each visit's records
+    # are contiguous and in date order: the first and last dates are SVSTDTC and SVENDTC.
+    ordered = records.sort_values(["_dtc", "_form", "_record"]).dropna(subset=key)
+    group = ordered.groupby(key, sort=True).ngroup().to_numpy()
+    by_visit = np.argsort(group, kind="stable")
+    ordered, group = ordered.iloc[by_visit], group[by_visit]
+    grouped = ordered.groupby(key, sort=True)
     sv = grouped.agg(
         VISIT=("VISIT", "first"),
-        SVSTDTC=("_dtc", "min"),
-        SVENDTC=("_dtc", "max"),
+        SVSTDTC=("_dtc", "first"),
+        SVENDTC=("_dtc", "last"),
         _unsched=("_unsched", "first"),
-        _file=("_file", lambda s: ";".join(dict.fromkeys(s))),
-        _form=("_form", lambda s: ";".join(dict.fromkeys(s))),
-        _record=("_where", ";".join),
         _subject=("_subject", "first"),
-    ).reset_index()
+    )
+    sv.insert(4, "_file", _joined(group, ordered["_file"], distinct=True))
+    sv.insert(5, "_form", _joined(group, ordered["_form"], distinct=True))
+    sv.insert(6, "_record", _joined(group, ordered["_where"], distinct=False))
+    sv = sv.reset_index()
     planned = {v.visitnum: v.day for v in design.visits}
     sv["VISITDY"] = sv["VISITNUM"].map(planned).where(~sv["_unsched"]).astype("Int64")
     sv["SVUPDES"] = pd.Series(
@@ -168,10 +189,28 @@ def derive_sv(
     rfstdtc = rfstdtc.astype("string")
     sv["SVSTDY"] = compute_dy(sv["SVSTDTC"].fillna(""), rfstdtc)
     sv["SVENDY"] = compute_dy(sv["SVENDTC"].fillna(""), rfstdtc)
-    sv["EPOCH"] = derive_epoch(sv["SVSTDTC"], sv["USUBJID"], dm, design)
+    sv["EPOCH"] = derive_epoch(sv["SVSTDTC"], sv["USUBJID"], dm, design, elements)
     sv.insert(0, "STUDYID", studyid)
     sv.insert(1, "DOMAIN", "SV")
     return sv.drop(columns="_unsched"), _out_of_window(records, dm, design)
+
+
+def _joined(group: np.ndarray, values: pd.Series, *, distinct: bool) -> np.ndarray:
+    """Per group (``group`` sorted, numbered 0..k-1) its values joined with ``;`` in row
+    order; ``distinct`` keeps each value's first occurrence only.
+
+    >>> _joined(np.array([0, 0, 0, 1]), pd.Series(["a", "b", "a", "c"]), distinct=True).tolist()
+    ['a;b', 'c']
+    """
+    text = values.to_numpy(dtype=object)
+    if distinct:
+        seen = pd.DataFrame({"group": group, "value": text}).duplicated().to_numpy()
+        group, text = group[~seen], text[~seen]
+    first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    # Each value after a group's first carries its separator; adding the pieces of a group
+    # (numpy's add on Python strings concatenates) gives the joined text.
+    pieces = np.where(first, text, np.add(";", text.astype(object)))
+    return np.add.reduceat(pieces, np.flatnonzero(first)) if len(pieces) else pieces
 
 
 def _out_of_window(records: pd.DataFrame, dm: pd.DataFrame, design: Design) -> pd.DataFrame:

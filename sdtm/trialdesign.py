@@ -21,7 +21,7 @@ import pandas as pd
 
 from cdisc.standards import Standards
 from cdisc.yamlspec import SpecDocument, SpecProblem, did_you_mean
-from sdtm.design import Design
+from sdtm.design import Design, subject_elements
 from sdtm.subjectvisits import derive_se, derive_sv
 
 #: The Trial Summary parameters the FDA expects, from the Pinnacle 21 rule catalogue
@@ -330,14 +330,15 @@ def design_domains(
     ``[(name, frame), ...]`` (empty ones left out), and the problems found (visit windows).
     ``visits``: the raw records' visits (:func:`sdtm.subjectvisits.visit_numbers`).
     """
-    sv, problems = derive_sv(visits, dm, design, studyid)
+    elements = subject_elements(dm, design)  # SE and SV's EPOCH both stand on it
+    sv, problems = derive_sv(visits, dm, design, studyid, elements)
     frames = [
         ("TA", trial_arms(design, studyid, doc)),
         ("TE", trial_elements(design, studyid, doc)),
         ("TV", trial_visits(design, studyid, doc)),
         ("TI", trial_inclusion(design, studyid, doc)),
         ("TS", trial_summary(design, dm, standards, studyid, title, doc)),
-        ("SE", derive_se(dm, design, studyid)),
+        ("SE", derive_se(dm, design, studyid, elements)),
         ("SV", sv),
     ]
     return [(name, frame) for name, frame in frames if len(frame)], problems

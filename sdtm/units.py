@@ -37,6 +37,7 @@ import pandas as pd
 
 from cdisc.errors import SpecError, UsageError
 from sdtm._args import TEXT, require_columns, require_frame
+from sdtm.distinct import by_value
 from sdtm.unitconversions import (
     _conversion_map,
     _unit_problems,
@@ -185,7 +186,7 @@ def standardize_units(
 
     frame = pd.DataFrame(
         {
-            "test": dataset[test].astype(TEXT).str.strip(),
+            "test": by_value(dataset[test].astype(TEXT), lambda v: v.str.strip()),
             "orres": dataset[orres].astype(TEXT),
             "orresu": dataset[orresu].astype(TEXT),
         }
@@ -195,7 +196,7 @@ def standardize_units(
     counts = np.bincount(codes, minlength=len(uniq))
     result = _standardize(uniq, targets, places, table, lookup, decimal_comma)
 
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: adding columns leaves dataset as is
     out[names[0]] = pd.Series(result["stresc"].to_numpy(dtype=object)[codes], dtype=TEXT).values
     out[names[1]] = result["stresn"].to_numpy(dtype=float)[codes]
     out[names[2]] = pd.Series(result["stresu"].to_numpy(dtype=object)[codes], dtype=TEXT).values
