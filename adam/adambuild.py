@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from adam.adsl import derive_adsl
@@ -253,17 +254,54 @@ def _html(path: Path, summary: pd.DataFrame, table: pd.DataFrame, plots) -> None
         "td,th{border:1px solid #999;padding:2px 6px;font-size:12px}</style></head><body>",
         "<h1>Time-to-event analyses</h1>",
         "<h2>Kaplan-Meier estimates by planned treatment</h2>",
-        summary.to_html(index=False, na_rep="", escape=True),
+        html_table(summary),
     ]
     for paramcd, param, svg, _ in plots:
         inline = svg.split("?>", 1)[1].lstrip() if svg.startswith("<?xml") else svg
         parts += [f"<h2>{html.escape(str(paramcd))}: {html.escape(str(param))}</h2>", inline]
     parts += [
         "<h2>Censoring, per subject and parameter</h2>",
-        table.to_html(index=False, na_rep="", escape=True),
+        html_table(table),
         "</body></html>",
     ]
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """``frame`` as an HTML table, every value escaped, missing as empty: dates as
+    YYYY-MM-DD, whole numbers without decimals, other numbers to 6 significant digits.
+
+    Each column is formatted once per distinct value and the rows are joined column by
+    column (``DataFrame.to_html`` formats cell by cell: 20 s for the censoring table of
+    10,000 subjects).
+
+    >>> print(html_table(pd.DataFrame({"A": ["<b>", None], "N": [1.0, 0.25]})))
+    <table class="dataframe">
+    <thead><tr><th>A</th><th>N</th></tr></thead>
+    <tbody>
+    <tr><td>&lt;b&gt;</td><td>1</td></tr>
+    <tr><td></td><td>0.25</td></tr>
+    </tbody>
+    </table>
+    """
+    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in frame.columns)
+    rows = np.full(len(frame), "<tr>", dtype=object)
+    for name in frame.columns:  # a loop over columns, not records
+        rows = rows + "<td>" + _cell_texts(frame[name]) + "</td>"
+    body = "".join(f"{row}</tr>\n" for row in rows)
+    return f'<table class="dataframe">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>'
+
+
+def _cell_texts(values: pd.Series) -> np.ndarray:
+    """Escaped cell text of each value (see :func:`html_table`), worked per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        texts = [u.strftime("%Y-%m-%d") for u in pd.DatetimeIndex(uniques)]
+    elif pd.api.types.is_float_dtype(values):
+        texts = [str(int(u)) if float(u).is_integer() else f"{u:.6g}" for u in uniques]
+    else:
+        texts = [str(u) for u in uniques]
+    return np.asarray([*(html.escape(t) for t in texts), ""], dtype=object)[codes]
 
 
 def add_adam_report(report_path: Path, issues: pd.DataFrame, result: AdamResult) -> pd.DataFrame:

@@ -210,16 +210,25 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
         )
     if condition.kind == "not":
         return ~_mask(raw, condition.parts[0])
-    text = _text(raw[condition.field])
-    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
-    if condition.kind == "present":
-        return present if condition.value else ~present
     if condition.kind == "same_as":
         # Both sides present and equal: a missing value is never the same as anything.
-        other = _text(raw[condition.value])
+        text, other = _text(raw[condition.field]), _text(raw[condition.value])
+        present = (text.notna() & (text != "")).to_numpy(dtype=bool)
         if condition.ignore_case:
             text, other = text.str.casefold(), other.str.casefold()
         return (text == other).fillna(False).to_numpy(dtype=bool) & present
+    # One field: judged once per distinct value (missing included), spread back by code; a
+    # lab or questionnaire field repeats a few values over a million records.
+    codes, uniques = pd.factorize(raw[condition.field], use_na_sentinel=False)
+    return _one_field(pd.Series(uniques), condition)[codes]
+
+
+def _one_field(values: pd.Series, condition: Condition) -> np.ndarray:
+    """The verdict of a one-field condition (present, equals, not_equals, in) per value."""
+    text = _text(values)
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    if condition.kind == "present":
+        return present if condition.value else ~present
     values = condition.value if condition.kind == "in" else [condition.value]
     wanted = [str(v) for v in values]
     if condition.ignore_case:

@@ -81,7 +81,7 @@ def _visit_records(
 ) -> pd.DataFrame:
     """Every raw record whose event is a scheduled or unscheduled visit, with its date."""
     events = {e for v in design.visits for e in v.events} | set(design.unscheduled)
-    parts = []
+    kept = []
     for form, raw in sorted(export.forms.items()):
         if not len(raw) or "_event" not in raw:
             continue
@@ -93,11 +93,20 @@ def _visit_records(
             dtc = assign_datetime(raw, field, context=context).values.astype("string")
         else:
             dtc = pd.Series(pd.NA, index=raw.index, dtype="string")
-        usubjid, _ = subject_ids(raw, studyid, design)
+        kept.append((form, raw, dtc))
+    if not kept:
+        return pd.DataFrame()
+    # USUBJID once for the distinct (subject, site) keys of every form, not once per form:
+    # each form repeats the study's subjects
+    keys = pd.concat([raw[["_subject", "_site"]] for _, raw, _ in kept], ignore_index=True)
+    ids = subject_ids(keys, studyid, design)[0].to_numpy()
+    parts, start = [], 0
+    for form, raw, dtc in kept:
+        usubjid, start = ids[start : start + len(raw)], start + len(raw)
         parts.append(
             pd.DataFrame(
                 {
-                    "USUBJID": usubjid.to_numpy(),
+                    "USUBJID": usubjid,
                     "_event": raw["_event"].astype("string").to_numpy(),
                     "_dtc": by_value(dtc, _date_part).to_numpy(),
                     "_file": raw["_file"].astype(str).to_numpy(),
@@ -107,8 +116,6 @@ def _visit_records(
                 }
             )
         )
-    if not parts:
-        return pd.DataFrame()
     frame = pd.concat(parts, ignore_index=True).dropna(subset=["USUBJID"])
     return frame.astype({"USUBJID": "string", "_dtc": "string", "_event": "string"})
 
