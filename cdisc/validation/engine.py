@@ -349,6 +349,8 @@ def _not_applicable(rule_: Rule, package: Package) -> str:
 
 
 def _complete(found: pd.DataFrame, rule_: Rule) -> pd.DataFrame:
+    if found.empty:  # most rules find nothing: a dozen column operations each cost 0.5 s
+        return pd.DataFrame(columns=FINDING_COLUMNS)
     found = found.copy()
     for column in FINDING_COLUMNS:
         if column not in found:

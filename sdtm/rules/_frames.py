@@ -104,15 +104,25 @@ def _dates(uniq: pd.Series) -> np.ndarray:
 def _after(start: pd.Series, end: pd.Series) -> pd.Series:
     """True where ISO 8601 ``start`` is later than ``end`` at their common precision
     (``2021-06-15T10`` vs ``2021-06-15`` compares the dates only)."""
-    s, e = start.astype("string"), end.astype("string")
-    ok = (s.str.fullmatch(_ISO) & e.str.fullmatch(_ISO)).fillna(False).astype(bool)
-    n = np.minimum(s.str.len().fillna(0), e.str.len().fillna(0)).astype(int)
-    out = pd.Series(False, index=start.index)
-    # one pass per distinct precision (a handful), not per record
-    for k in np.unique(n[ok]):
-        sel = ok & (n == k)
-        out[sel] = (s[sel].str.slice(0, k) > e[sel].str.slice(0, k)).astype(bool)
-    return out
+    # ISO 8601 or not is judged once per distinct text; the records where both are compare
+    # as fixed-width numpy text, cut to their common precision, one pass per precision
+    ok = np.flatnonzero(_iso_text(start) & _iso_text(end))
+    out = np.zeros(len(start), dtype=bool)
+    if len(ok):
+        s = start.to_numpy(dtype=object)[ok].astype(str)
+        e = end.to_numpy(dtype=object)[ok].astype(str)
+        n = np.minimum(np.strings.str_len(s), np.strings.str_len(e))
+        for k in np.unique(n):  # a handful of precisions, not a loop over records
+            sel = n == k
+            out[ok[sel]] = s[sel].astype(f"U{k}") > e[sel].astype(f"U{k}")
+    return pd.Series(out, index=start.index)
+
+
+def _iso_text(values: pd.Series) -> np.ndarray:
+    """True where the value is ISO 8601 date/time text of the basic form :data:`_ISO`."""
+    return columns.flags(
+        values, "iso-basic", lambda u: u.astype(str).str.fullmatch(_ISO).to_numpy(dtype=bool)
+    )
 
 
 def _study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
