@@ -288,7 +288,7 @@ def html_table(frame: pd.DataFrame) -> str:
     rows = np.full(len(frame), "<tr>", dtype=object)
     for name in frame.columns:  # a loop over columns, not records
         rows = rows + "<td>" + _cell_texts(frame[name]) + "</td>"
-    body = "".join(f"{row}</tr>\n" for row in rows)
+    body = "".join((rows + "</tr>\n").tolist())
     return f'<table class="dataframe">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>'
 
 
