@@ -242,8 +242,10 @@ def _long(
     the forms that collect its result field(s) (``form_fields``): a sample marked not done
     on one panel yields NOT DONE rows for that panel's tests only. A ``ratio`` test derives
     its result (--DRVFL = Y); a record whose ratio cannot be computed is reported
-    (``ratio-not-computable``) and yields no row for that test. Returns the long frame, the
-    records no test used (accounting) and the problems.
+    (``ratio-not-computable``) and yields no row for that test. A long record keeps the raw
+    fields read after this step (:func:`_left_behind`; ``design_text``, the design's repr,
+    counts as read). Returns the long frame, the records no test used (accounting) and the
+    problems.
     """
     d = spec.domain
     test_cl = _paired_test_codelist(context, d)
