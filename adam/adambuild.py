@@ -35,6 +35,7 @@ from cdisc.standards import Standards
 from cdisc.writers import to_ascii, write_dataset_json
 from cdisc.writers.cells import excel_safe
 from cdisc.writers.jsontext import write_indented
+from sdtm.distinct import by_value
 from sdtm.sdtmbuild import severity_of, write_checked
 
 
@@ -294,14 +295,22 @@ def html_table(frame: pd.DataFrame) -> str:
 
 def _cell_texts(values: pd.Series) -> np.ndarray:
     """Escaped cell text of each value (see :func:`html_table`), worked per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return by_value(values, _cell_text).to_numpy(dtype=object)
+
+
+def _cell_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
-        texts = [u.strftime("%Y-%m-%d") for u in pd.DatetimeIndex(uniques)]
+        texts = values.dt.strftime("%Y-%m-%d")
     elif pd.api.types.is_float_dtype(values):
-        texts = [str(int(u)) if float(u).is_integer() else f"{u:.6g}" for u in uniques]
+        texts = values.map(_number_text, na_action="ignore")
     else:
-        texts = [str(u) for u in uniques]
-    return np.asarray([*(html.escape(t) for t in texts), ""], dtype=object)[codes]
+        texts = values.astype(object).map(str, na_action="ignore")
+    return texts.astype(object).where(values.notna(), "").map(html.escape)
+
+
+def _number_text(value: float) -> str:
+    """A whole number without decimals, any other to 6 significant digits."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
 def add_adam_report(report_path: Path, issues: pd.DataFrame, result: AdamResult) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.yamlspec import did_you_mean
+from sdtm.distinct import by_value
 
 TESTS = ("equals", "not_equals", "in", "present", "same_as")
 COMBINATIONS = ("all", "any", "not")
@@ -219,8 +220,8 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
         return (text == other).fillna(False).to_numpy(dtype=bool) & present
     # One field: judged once per distinct value (missing included), spread back by code; a
     # lab or questionnaire field repeats a few values over a million records.
-    codes, uniques = pd.factorize(raw[condition.field], use_na_sentinel=False)
-    return _one_field(pd.Series(uniques), condition)[codes]
+    verdict = by_value(raw[condition.field], lambda v: pd.Series(_one_field(v, condition)))
+    return verdict.to_numpy(dtype=bool)
 
 
 def _one_field(values: pd.Series, condition: Condition) -> np.ndarray:

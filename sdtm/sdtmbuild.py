@@ -34,6 +34,7 @@ from cdisc.writers.findings import CODES as WRITER_CODES
 from cdisc.writers.jsontext import write_indented
 from sdtm.algorithms import Context
 from sdtm.disposition import add_derived_records
+from sdtm.distinct import by_value
 from sdtm.dm import derive_dm
 from sdtm.engine import (
     ACCOUNT_COLUMNS,
@@ -278,9 +279,7 @@ def _required_empty(name: str, data: pd.DataFrame, out: pd.DataFrame, standards)
         if var.core != "Req" or var.name not in out:
             continue
         # missing or "", judged once per distinct value (QS: two million records)
-        codes, uniques = pd.factorize(out[var.name], use_na_sentinel=True)
-        blank = np.array([str(u) == "" for u in uniques] + [True], dtype=bool)
-        empty = blank[codes]  # code -1 (missing) picks the appended True
+        empty = by_value(out[var.name], _missing_or_blank).to_numpy(dtype=bool)
         rows = np.flatnonzero(empty)
         if len(rows):
             parts.append(
@@ -295,6 +294,10 @@ def _required_empty(name: str, data: pd.DataFrame, out: pd.DataFrame, standards)
                 )
             )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+def _missing_or_blank(values: pd.Series) -> pd.Series:
+    return values.isna() | values.astype(object).map(str).eq("")
 
 
 def _over_200_bytes(

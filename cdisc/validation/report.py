@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cdisc.errors import UsageError
-from cdisc.validation import engine
+from cdisc.validation import columns, engine
 from cdisc.validation.engine import FINDING_COLUMNS, STATUS_COLUMNS, Result
 from cdisc.validation.waivers import DEFINE_EXTENSION
 from cdisc.writers.cells import excel_text
@@ -464,8 +464,9 @@ def _statement_lines(result: Result, top: int = 10) -> list[str]:
     explained = found["explanation"].ne("")
     if explained.any():
         # judged once per distinct text: a large package has a million explained findings
-        codes, texts = pd.factorize(found["explanation"])
-        by_define = pd.Series(texts).str.startswith(DEFINE_EXTENSION).to_numpy(dtype=bool)[codes]
+        by_define = columns.flags(
+            found["explanation"], "define-extension", lambda t: t.str.startswith(DEFINE_EXTENSION)
+        )
         lines.append(
             f"explained: {_plural(int(explained.sum()), 'finding')} "
             f"({int(by_define.sum()):,} by define.xml sponsor extensions, "

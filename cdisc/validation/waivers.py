@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cdisc.metadata import DefineDocument
+from cdisc.validation import columns
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, load_spec
 
 STATEMENT_KEYS = ("rule", "dataset", "reason")
@@ -123,12 +123,13 @@ def _matches(findings: pd.DataFrame, statement: Waiver) -> pd.Series:
     return match
 
 
-def _upper(values: pd.Series) -> np.ndarray:
-    """``values.astype(str).str.upper()``, worked once per distinct value: a large package
-    has a million findings naming a few dozen datasets and variables."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    text = [str(value).upper() for value in uniques]  # a few dozen distinct names
-    return np.asarray([*text, None], dtype=object)[codes]  # missing (code -1) matches nothing
+def _upper(values: pd.Series) -> pd.Series:
+    """``values.astype(str).str.upper()``, worked once per distinct value (a large package
+    has a million findings naming a few dozen datasets and variables); missing stays None,
+    which matches nothing."""
+    return columns.per_value(
+        values, "upper", lambda u: u.astype(str).str.upper().to_numpy(dtype=object)
+    )
 
 
 def apply_waivers(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.validation import columns
+
 #: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Control characters that XML 1.0 (and so .xlsx) cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
@@ -25,12 +27,12 @@ def excel_text(values: pd.Series) -> pd.Series:
     ["'=1+1", "'-3", 'ok', '']
     """
     # once per distinct value: a lineage file repeats a few thousand texts a million times
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    text = text.str.replace(_ILLEGAL, "?", regex=True)
-    text = text.where(~text.str.startswith(FORMULA_PREFIXES), "'" + text)
-    spread = np.append(text.to_numpy(dtype=object), "")[codes]  # code -1 (missing) picks ""
-    return pd.Series(spread, index=values.index, dtype=object)
+    return columns.per_value(values, "excel_text", _cell_text, fill="")
+
+
+def _cell_text(values: pd.Series) -> np.ndarray:
+    text = values.astype(str).str.replace(_ILLEGAL, "?", regex=True)
+    return text.where(~text.str.startswith(FORMULA_PREFIXES), "'" + text).to_numpy(dtype=object)
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
