@@ -57,7 +57,8 @@ def assemble_frame(
     """Return a raw frame: the seven lineage columns in contract order, then ``data``'s columns.
 
     ``lineage`` maps each name of ``LINEAGE_COLUMNS`` to a scalar (repeated on every row), an
-    array-like as long as ``data``, or ``None`` (all missing). Every column comes back as text
+    array-like or Series as long as ``data`` (a Series is read by position), or ``None`` (all
+    missing). Every column comes back as text
     on a fresh ``RangeIndex``, with empty strings turned into missing unless
     ``empty_is_missing=False`` (for readers that never produce them). A data column that
     clashes with a lineage name raises ``InputError`` naming ``path``.
@@ -79,6 +80,13 @@ def assemble_frame(
     columns: dict[str, pd.Series] = {}
     for name in LINEAGE_COLUMNS:
         value = lineage.get(name)
+        if isinstance(value, str) and value:
+            # One text value repeated: a take copies references, no per-row conversion.
+            columns[name] = pd.Series(pd.array([value], dtype=TEXT).take(np.zeros(n, np.intp)))
+            continue
+        if isinstance(value, pd.Series):
+            columns[name] = as_text(value, empty_is_missing=empty_is_missing)
+            continue
         if value is None or isinstance(value, str):
             array = np.full(n, value, dtype=object)
         else:
@@ -86,5 +94,6 @@ def assemble_frame(
         columns[name] = as_text(array, empty_is_missing=empty_is_missing)
     for name in data.columns:
         columns[name] = as_text(data[name], empty_is_missing=empty_is_missing)
-    # One constructor call: adding hundreds of columns one by one fragments the frame.
-    return pd.DataFrame(columns, index=pd.RangeIndex(n))
+    # One constructor call: adding hundreds of columns one by one fragments the frame. The
+    # columns are fresh or (copy-on-write) shared with ``data``: no need to copy them again.
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)

@@ -23,7 +23,7 @@ import pyreadstat
 
 from cdisc.errors import InputError, UsageError
 from cdisc.readers.base import FieldInfo, RawExport
-from cdisc.readers.frames import assemble_frame
+from cdisc.readers.frames import TEXT, assemble_frame
 from cdisc.readers.sniff import check_signature
 from cdisc.readers.textfile import read_csv_frame
 
@@ -288,9 +288,21 @@ def group_fields(
 
 
 def _with_lineage(
-    form: str, path: Path, body: pd.DataFrame, synonyms: Mapping[str, Sequence[str]]
+    form: str,
+    path: Path,
+    body: pd.DataFrame,
+    synonyms: Mapping[str, Sequence[str]],
+    *,
+    empty_is_missing: bool = True,
+    numbers: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The raw frame of one form file: lineage from its system columns, then all its columns."""
+    """The raw frame of one form file: lineage from its system columns, then all its columns.
+
+    ``empty_is_missing=False`` when ``body`` holds no empty string (a CSV read by
+    :func:`read_csv_frame`), which spares a scan of every cell. ``numbers``, when given, is
+    ``"1"``, ``"2"``, ... as text, at least as long as ``body`` (shared between forms, so the
+    record ids are converted to text once per read).
+    """
     columns = list(body.columns)
     found = {key: _find(columns, names) for key, names in synonyms.items()}
     if found["subject"] is None:
@@ -303,20 +315,28 @@ def _with_lineage(
             location="line 1",
             hint='name the subject column with system_columns={"subject": [...]}',
         )
-    system = {
-        key: body[name].to_numpy(dtype=object, na_value=None) if name else None
-        for key, name in found.items()
-    }
+    system = {key: body[name] if name else None for key, name in found.items()}
     lineage = {
         "_file": path.name,
         "_form": form,
-        "_record": np.arange(1, len(body) + 1).astype(str).astype(object),
+        "_record": _record_numbers(len(body), numbers).iloc[: len(body)],
         "_subject": system["subject"],
         "_site": system["site"],
         "_event": system["event"],
         "_repeat": system["repeat"],
     }
-    return assemble_frame(lineage, body, path=path)
+    return assemble_frame(lineage, body, path=path, empty_is_missing=empty_is_missing)
+
+
+def _record_numbers(n: int, made: pd.Series | None = None) -> pd.Series:
+    """``"1"`` to at least ``str(n)`` as text: ``made`` when it is long enough.
+
+    >>> _record_numbers(3).tolist()
+    ['1', '2', '3']
+    """
+    if made is not None and len(made) >= n:
+        return made
+    return pd.Series(np.arange(1, n + 1)).astype(TEXT)
 
 
 def _form_files(folder: Path, notes: list[str]) -> dict[str, Path]:
@@ -405,6 +425,7 @@ def read_rave(
     files = select_form_files(folder, forms, notes)
     frames: dict[str, pd.DataFrame] = {}
     fields: dict[str, list[FieldInfo]] = {}
+    numbers = None
     for form, path in files.items():
         labels: dict[str, str] = {}
         types: dict[str, str] = {}
@@ -424,7 +445,10 @@ def read_rave(
                 )
         else:
             body, labels, types = _read_sas(path, encoding)
-        frames[form] = _with_lineage(form, path, body, synonyms)
+        numbers = _record_numbers(len(body), numbers)
+        frames[form] = _with_lineage(
+            form, path, body, synonyms, empty_is_missing=suffix != ".csv", numbers=numbers
+        )
         fields[form] = group_fields(
             list(body.columns),
             raw_suffix=raw_suffix,

@@ -25,7 +25,6 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import InputError, UsageError
-from cdisc.readers.frames import as_text
 
 #: Fallback when a file is not UTF-8: what Excel and older Windows EDC exports write.
 FALLBACK_ENCODING = "cp1252"
@@ -76,7 +75,7 @@ def read_text(path: str | PathLike[str], *, encoding: str | None = None) -> tupl
         # Excel's "Unicode text" is UTF-16 with a byte-order mark; it can only be that.
         encoding = "utf-16"
         notes.append(f"{path}: UTF-16 byte-order mark found; read as UTF-16")
-    if not raw.strip():
+    if not raw or raw.isspace():  # (raw.strip() would copy the whole file to find out)
         raise InputError("empty file", path=path, location="line 1", hint="re-export the data")
     codec = encoding or "utf-8"
     try:
@@ -137,15 +136,25 @@ def strip_eof_trailer(text: str) -> tuple[str, bool]:
     >>> strip_eof_trailer('a,b\\n1,"x\\nEOF"\\n')[1]
     False
     """
-    body = text.rstrip("\r\n")
-    cut = body.rfind("\n")
-    if cut < 0 or body[cut + 1 :].rstrip("\r") != "EOF":
-        return text, False
-    head = body[: cut + 1]
+    cut = _trailer_at(text)
+    return (text, False) if cut < 0 else (text[:cut], True)
+
+
+def _trailer_at(text: str) -> int:
+    """Where a true ``EOF`` trailer line starts in ``text`` (see strip_eof_trailer), or -1.
+
+    Works on positions, so a file of hundreds of megabytes is not copied to find out.
+    """
+    end = len(text)
+    while end and text[end - 1] in "\r\n":  # only the trailing line breaks
+        end -= 1
+    cut = text.rfind("\n", 0, end)
+    if cut < 0 or text[cut + 1 : end] != "EOF":
+        return -1
     # An odd number of quote characters before the line means it is inside a quoted field.
-    if head.count('"') % 2:
-        return text, False
-    return head, True
+    if text.count('"', 0, cut + 1) % 2:
+        return -1
+    return cut + 1
 
 
 _PANDAS_LINE = re.compile(r"(?:line|row) (\d+)")
@@ -153,6 +162,32 @@ _PANDAS_LINE = re.compile(r"(?:line|row) (\d+)")
 
 def _csv_records(text: str):  # a csv reader, whose line_num tracks physical lines
     return csv.reader(io.StringIO(text, newline=""))
+
+
+def _header(text: str, path: Path) -> tuple[list[str], int]:
+    """The first CSV record of ``text`` and the physical lines it spans.
+
+    Parses a growing prefix rather than the whole text: a CSV reader over all of a large
+    file would first copy it (as four bytes per character) to read one record.
+    """
+    size = 1 << 16
+    while True:
+        head = text[:size]
+        stream = io.StringIO(head, newline="")
+        reader = csv.reader(stream)
+        try:
+            header = next(reader, [])
+        except csv.Error as exc:
+            if size < len(text):  # the prefix may end inside a quoted name
+                size *= 4
+                continue
+            raise InputError(
+                f"cannot parse the CSV header: {exc}", path=path, location="line 1"
+            ) from None
+        # Data left after the record: it ended inside the prefix, so it is complete.
+        if stream.tell() < len(head) or size >= len(text):
+            return header, reader.line_num
+        size *= 4
 
 
 def _find_ragged(text: str, width: int) -> tuple[int, int, int] | None:
@@ -193,20 +228,14 @@ def read_csv_frame(
     """
     path = Path(path)
     text, notes = read_text(path, encoding=encoding)
-    reader = _csv_records(text)
-    try:
-        header = next(reader, [])
-    except csv.Error as exc:
-        raise InputError(
-            f"cannot parse the CSV header: {exc}", path=path, location="line 1"
-        ) from None
-    header_lines = reader.line_num
+    # No note yet: the file is UTF-8 without a byte-order mark, as pandas reads it.
+    plain = not notes and _is_utf8(encoding)
+    header, header_lines = _header(text, path)
     if not header or not any(header):
         raise InputError("no header row", path=path, location="line 1")
-    if strip_eof and len(header) > 1:
-        text, stripped = strip_eof_trailer(text)
-        if stripped:
-            notes.append(f"{path}: trailing EOF line removed")
+    cut = _trailer_at(text) if strip_eof and len(header) > 1 else -1
+    if cut >= 0:
+        notes.append(f"{path}: trailing EOF line removed")
     seen: set[str] = set()
     for number, name in enumerate(header, start=1):
         if name == "":
@@ -221,20 +250,58 @@ def read_csv_frame(
                 hint="column names must be unique; re-export the data",
             )
         seen.add(name)
+    frame = None
+    if plain:
+        # Plain UTF-8 (no byte-order mark): pandas' C parser reads the file itself (on
+        # several threads), which costs half of parsing the decoded text again.
+        frame = _parse_csv(path, text, path, len(header))
+        if cut >= 0:
+            frame = _without_trailer(frame)
+    if frame is None:
+        body = text if cut < 0 else text[:cut]
+        frame = _parse_csv(io.StringIO(body), body, path, len(header))
+    if frame.empty:
+        raise InputError(
+            "header only, no data rows",
+            path=path,
+            location=f"line {header_lines + 1}",
+            hint="an export with no records cannot be converted; check the export filters",
+        )
+    return TextTable(frame=frame, notes=notes)
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    return encoding is None or codecs.lookup(encoding).name == "utf-8"
+
+
+def _without_trailer(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` without its last row, which must be the EOF trailer: ``EOF`` then missing.
+
+    None when the parser read the last line otherwise (then the stripped text is parsed).
+    """
+    if not len(frame) or frame.iloc[-1, 0] != "EOF" or frame.iloc[-1, 1:].notna().any():
+        return None
+    return frame.iloc[:-1]
+
+
+def _parse_csv(source: object, text: str, path: Path, width: int) -> pd.DataFrame:
+    """Parse ``source`` (the file or its decoded ``text``) as text, an empty cell missing."""
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
+        return pd.read_csv(
+            source,
             dtype=str,
             keep_default_na=False,
-            na_filter=False,
+            na_values=[""],
             engine="c",
+            encoding="utf-8",
+            compression=None,
         )
     except pd.errors.ParserError as exc:
-        ragged = _find_ragged(text, len(header))
+        ragged = _find_ragged(text, width)
         if ragged is not None:
             row, line, fields = ragged
             raise InputError(
-                f"data row {row} has {fields} fields but the header has {len(header)}",
+                f"data row {row} has {fields} fields but the header has {width}",
                 path=path,
                 location=f"line {line}",
                 hint="a value with a comma or newline must be quoted; re-export the file",
@@ -245,15 +312,3 @@ def read_csv_frame(
             path=path,
             location=f"line {found.group(1)}" if found else None,
         ) from None
-    # "" -> missing here, once, so every reader sees missing cells as NaN.
-    frame = pd.DataFrame(
-        {name: as_text(frame[name]) for name in frame.columns}, index=pd.RangeIndex(len(frame))
-    )
-    if frame.empty:
-        raise InputError(
-            "header only, no data rows",
-            path=path,
-            location=f"line {header_lines + 1}",
-            hint="an export with no records cannot be converted; check the export filters",
-        )
-    return TextTable(frame=frame, notes=notes)

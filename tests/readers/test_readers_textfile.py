@@ -79,3 +79,30 @@ def test_strip_eof_trailer() -> None:
     assert strip_eof_trailer('a,b\n1,"x\nEOF"\n')[1] is False
     assert strip_eof_trailer("a,b\n1,EOF\n")[1] is False
     assert strip_eof_trailer("EOF\n")[1] is False
+
+
+@pytest.mark.parametrize("every", [7, 40_000])
+def test_a_large_file_reads_as_the_csv_module_reads_it(tmp_path: Path, every: int) -> None:
+    # Over 5 MB, so pandas reads the file itself in parallel chunks (it parses serially when
+    # a chunk boundary falls inside a quoted line break, as it will with one every 7 rows):
+    # quoted line breaks, quotes, blanks, sentinels and the EOF trailer must come out
+    # exactly as the csv module parses the same text.
+    import csv
+    import io
+
+    cells = ['"say ""hi"""', "", " ", "NA", "x,y".join('""'), "plain", "é"]
+    lines = ["Subject,A,B"]
+    for row in range(150_000):
+        first = '"a\nb"' if row % every == every - 1 else cells[row % 7]
+        lines.append(f"{row:06d},{first},{cells[(row * 3 + 1) % 7]}{'z' * (row % 41)}")
+    text = "\r\n".join(lines) + "\r\nEOF\r\n"
+    path = write(tmp_path, text.encode("utf-8"))
+    assert path.stat().st_size > 5 * 1024 * 1024
+    table = read_csv_frame(path, strip_eof=True)
+    rows = list(csv.reader(io.StringIO(text.removesuffix("EOF\r\n"), newline="")))
+    assert list(table.frame.columns) == rows[0]
+    assert table.frame.shape == (150_000, 3)
+    for number, name in enumerate(rows[0]):
+        got = [None if pd.isna(v) else v for v in table.frame[name].tolist()]
+        assert got == [row[number] or None for row in rows[1:]], name
+    assert table.notes == [f"{path}: trailing EOF line removed"]
