@@ -36,7 +36,8 @@ from cdisc.writers import to_ascii, write_dataset_json
 from cdisc.writers.cells import excel_safe
 from cdisc.writers.jsontext import write_indented
 from sdtm.distinct import by_value
-from sdtm.sdtmbuild import severity_of, write_checked
+from sdtm.engine import ISSUE_COLUMNS
+from sdtm.sdtmbuild import severity_of, write_started
 
 
 @dataclass
@@ -88,10 +89,13 @@ def run_adam(
     lineage_dir = target / "lineage"
     for path in (folder, lineage_dir):
         path.mkdir(parents=True, exist_ok=True)
+    started = []
     for i, (name, structure, frame, spec) in enumerate(derived):
         if progress:
             progress("write ADaM XPT", i, len(derived))
-        _write(result, name, structure, frame, spec, standards, folder, created, target)
+        started.append(
+            _write(result, name, structure, frame, spec, standards, folder, created, target)
+        )
         if dataset_json and name in result.defs:
             write_dataset_json(
                 result.frames[name],
@@ -104,12 +108,18 @@ def run_adam(
     _write_lineage(lineage_dir, adsl_lineage, result.frames)
     if adtte is not None and len(adtte):
         result.report = _tte_report(adtte, target, "adam")
+    # pyreadstat's read-backs (worker process): each dataset's findings take its place
+    for slot, check in reversed(started):
+        result.issues[slot : slot + 1] = check.result()[0]
+    for _, check in started:
+        result.readback += check.result()[1]
     return result
 
 
 def _write(result, name, structure, frame, spec, standards, folder, created, root):
     """Write one ADaM dataset, recording what happened in ``result`` (its path relative to
-    the package ``root``)."""
+    the package ``root``). Returns where its read-back findings go in ``result.issues`` (a
+    place held by an empty frame) and the read-back started."""
     dates = {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])}
     numeric = {
         c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in dates
@@ -153,15 +163,16 @@ def _write(result, name, structure, frame, spec, standards, folder, created, roo
         numeric=numeric,
         dates=dates,
     )
-    ds, path, found, readback = write_checked(out, ds, folder, created)
-    result.issues += found
-    result.readback += readback
+    ds, path, check = write_started(out, ds, folder, created)
+    slot = len(result.issues)
+    result.issues.append(pd.DataFrame(columns=list(ISSUE_COLUMNS)))
     if path is None:
-        return
+        return slot, check
     result.defs[name], result.frames[name] = ds, out
     result.datasets.append(
         {"dataset": name, "records": len(out), "path": path.relative_to(root).as_posix()}
     )
+    return slot, check
 
 
 def _write_lineage(folder: Path, adsl_lineage: pd.DataFrame, frames: dict) -> None:

@@ -26,12 +26,13 @@ from cdisc.errors import ConformanceError, UsageError
 from cdisc.metadata import DatasetDef
 from cdisc.readers.base import DECODE_SUFFIX
 from cdisc.standards import Standards
-from cdisc.writers import to_ascii, verify_xpt, write_dataset_json, write_xpt
+from cdisc.writers import to_ascii, write_dataset_json, write_xpt
 from cdisc.writers.cells import excel_safe
 from cdisc.writers.conform import MAX_CHAR_BYTES, present_variables, text_column
 from cdisc.writers.csvfile import write_csv
 from cdisc.writers.findings import CODES as WRITER_CODES
 from cdisc.writers.jsontext import write_indented
+from cdisc.writers.readback import PendingReadback, start_verify_xpt
 from sdtm.algorithms import Context
 from sdtm.disposition import add_derived_records
 from sdtm.distinct import by_value
@@ -121,7 +122,7 @@ def run_sdtm(
     lineage_dir = target / "lineage"
     for path in (folder, lineage_dir):
         path.mkdir(parents=True, exist_ok=True)
-    rows, issues, accounts, readback = [], [], [], []
+    rows, issues, accounts, readback, pending = [], [], [], [], []
     outputs, frames, defs = [], {}, {}
     for name, frame in finished.items():
         outputs.append((name, frame.data))
@@ -162,8 +163,10 @@ def run_sdtm(
             name, data.reset_index(drop=True), standards, folder, lineage_dir, created
         )
         del data
-        issues.append(written.issues)
-        readback += written.readback
+        # pyreadstat reads the file back in the worker process meanwhile; the domain's
+        # issues take this place in the list once it has answered (gathered below)
+        pending.append((len(issues), written))
+        issues.append(None)
         if written.path is not None:
             frames[name], defs[name] = written.frame, written.dataset
             if dataset_json:
@@ -179,12 +182,6 @@ def run_sdtm(
             path = written.path.relative_to(target).as_posix()
             rows.append({"dataset": name, "records": written.records, "path": path})
     datasets = pd.DataFrame(rows, columns=["dataset", "records", "path"])
-    issue_frame = (
-        pd.concat([i for i in issues if len(i)], ignore_index=True)
-        if any(len(i) for i in issues)
-        else pd.DataFrame(columns=ISSUE_COLUMNS)
-    )
-    issue_frame["severity"] = severity_of(issue_frame["code"])
     by_dm = reference_records(export, design) if "DM" in used_keys else None
     account = _accounting(
         export,
@@ -194,6 +191,17 @@ def run_sdtm(
         else pd.DataFrame(columns=ACCOUNT_COLUMNS),
         by_dm,
     )
+    # As late as the report allows, so the worker reads the last files back meanwhile;
+    # gathered in writing order: the same issues and console lines, in the same order.
+    for slot, written in pending:
+        issues[slot], lines = written.done()
+        readback += lines
+    issue_frame = (
+        pd.concat([i for i in issues if len(i)], ignore_index=True)
+        if any(len(i) for i in issues)
+        else pd.DataFrame(columns=ISSUE_COLUMNS)
+    )
+    issue_frame["severity"] = severity_of(issue_frame["code"])
     report_path = target / "build_report.json"
     report = {
         "study": studyid,
@@ -257,14 +265,21 @@ def severity_of(codes: pd.Series) -> pd.Series:
 
 @dataclass
 class _Written:
-    """One dataset written (``path`` None when the writer refused it) and what it found."""
+    """One dataset written (``path`` None when the writer refused it) and what it found:
+    ``issues`` so far, the read-back's still to come (:meth:`done`)."""
 
     frame: pd.DataFrame
     dataset: DatasetDef | None
     path: Path | None
     records: int
-    issues: pd.DataFrame
-    readback: list[str]
+    issues: list[pd.DataFrame]
+    check: ReadBackStarted
+
+    def done(self) -> tuple[pd.DataFrame, list[str]]:
+        """Waits for the read-back: the dataset's issues (read-back findings last) and its
+        read-back lines for the console."""
+        found, readback = self.check.result()
+        return _concat(self.issues + found), readback
 
 
 def _located(name: str, data: pd.DataFrame, rows: np.ndarray, **columns) -> pd.DataFrame:
@@ -359,12 +374,10 @@ def _write_domain(
         _required_empty(name, data, out, standards),
     ]
     ds = dataset_def(out, name, standards)
-    ds, path, found, readback = write_checked(out, ds, folder, created)
+    ds, path, check = write_started(out, ds, folder, created)
     if path is None:
         issues.append(_over_200_bytes(name, data, out, ds))
-    issues += found
-    if path is None:
-        return _Written(out, None, None, 0, _concat(issues), readback)
+        return _Written(out, None, None, 0, issues, check)
     seq = next((c for c in out.columns if c.endswith("SEQ")), None)
     lineage = pd.DataFrame(
         {
@@ -379,7 +392,7 @@ def _write_domain(
     # Subject IDs and file names come from the export: none may run as a spreadsheet formula.
     # write_csv: the bytes to_csv writes, formatted once per distinct value
     write_csv(excel_safe(lineage), lineage_dir / f"{name.lower()}.csv")
-    return _Written(out, ds, path, len(out), _concat(issues), readback)
+    return _Written(out, ds, path, len(out), issues, check)
 
 
 def write_checked(
@@ -389,7 +402,58 @@ def write_checked(
 
     Returns the DatasetDef with its lengths, the path (None when the writer refused the
     dataset: a ``not-writable`` error), the problems (read-back findings XPTRB--) and the
-    read-back lines for the console. Shared by the SDTM and ADaM stages.
+    read-back lines for the console. :func:`write_started` without the wait.
+    """
+    ds, path, check = write_started(out, ds, folder, created)
+    found, readback = check.result()
+    return ds, path, found, readback
+
+
+@dataclass
+class ReadBackStarted:
+    """The read-back of one dataset (:func:`write_started`): ``result()`` waits for
+    pyreadstat's verdict from the worker process and gives the problems and console lines."""
+
+    name: str
+    path: Path | None
+    pending: PendingReadback | None
+    refused: list[pd.DataFrame]
+    lines: list[str]
+
+    def result(self) -> tuple[list[pd.DataFrame], list[str]]:
+        """The problems (read-back findings XPTRB--, or the refusal) and the console lines."""
+        if self.pending is None or self.path is None:
+            return self.refused, self.lines
+        findings = self.pending.findings()
+        readback = [f"{self.name}: {f.code} {f.message}" for f in findings]
+        if not findings:
+            return [], readback
+        issues = pd.DataFrame(
+            {
+                "domain": self.name,
+                "file": self.path.name,
+                "form": "",
+                "record": [str(f.record) if f.record is not None else "" for f in findings],
+                "subject": "",
+                "variable": [f.variable for f in findings],
+                "code": [f.code for f in findings],
+                "message": [f.message for f in findings],
+                "value": "",
+            }
+        )
+        return [issues], readback
+
+
+def write_started(
+    out: pd.DataFrame, ds: DatasetDef, folder: Path, created: dt.datetime
+) -> tuple[DatasetDef, Path | None, ReadBackStarted]:
+    """Write ``out`` as XPT with lengths from the data and start reading it back: pyreadstat
+    in the read-back worker process (:func:`cdisc.writers.readback.start_verify_xpt`),
+    pandas.read_sas and xptread now. Shared by the SDTM and ADaM stages, which gather the
+    results once their datasets are written (the files must still be there then).
+
+    Returns the DatasetDef with its lengths, the path (None when the writer refused the
+    dataset: a ``not-writable`` error, in the result) and the read-back started.
     """
     name = ds.name
     try:
@@ -405,29 +469,15 @@ def write_checked(
         shown = ConformanceError(
             exc.message, path=file or None, location=exc.location, hint=exc.hint
         )
-        return ds, None, [refused], [f"{name}: not written: {shown}"]
+        return (
+            ds,
+            None,
+            ReadBackStarted(name, None, None, [refused], [f"{name}: not written: {shown}"]),
+        )
     ds = written.dataset
     # what the writer prepared is what the file should hold: not derived a second time
-    findings = verify_xpt(written.path, out, ds, prepared=written.prepared)
-    readback = [f"{name}: {f.code} {f.message}" for f in findings]
-    issues = []
-    if findings:
-        issues.append(
-            pd.DataFrame(
-                {
-                    "domain": name,
-                    "file": written.path.name,
-                    "form": "",
-                    "record": [str(f.record) if f.record is not None else "" for f in findings],
-                    "subject": "",
-                    "variable": [f.variable for f in findings],
-                    "code": [f.code for f in findings],
-                    "message": [f.message for f in findings],
-                    "value": "",
-                }
-            )
-        )
-    return ds, written.path, issues, readback
+    pending = start_verify_xpt(written.path, out, ds, prepared=written.prepared)
+    return ds, written.path, ReadBackStarted(name, written.path, pending, [], [])
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -463,42 +513,87 @@ def reference_records(export, design) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_KEY, "domain"])
 
 
-def _used(used_keys: dict[str, pd.DataFrame], extra: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (raw record, domain that used it), from each domain's :func:`_keys`."""
-    parts = [keys.assign(domain=name) for name, keys in used_keys.items()]
+def _usage(export, used_keys, extra=None) -> dict[str, object]:
+    """The raw record keys and each domain's uses of them, as integer codes (the accounting
+    compares millions of keys: strings are hashed once here, not in every merge).
+
+    ``raw`` holds the raw keys' columns (forms in name order, rows in file order); ``key``
+    codes each raw row, ``used``/``used_form``/``domain`` each (key, domain) use, with the
+    form's code; ``forms`` and ``domains`` name the form and domain codes.
+    """
+    raw_parts = [_keys(raw) for _, raw in sorted(export.forms.items()) if len(raw)]
+    used_parts = [keys.assign(domain=name) for name, keys in used_keys.items()]
     if extra is not None and len(extra):
-        parts.append(extra)
-    if not parts:
-        return pd.DataFrame(columns=[*_KEY, "domain"])
-    return pd.concat(parts, ignore_index=True).drop_duplicates()
+        used_parts.append(extra)
+    raw = pd.concat(raw_parts, ignore_index=True) if raw_parts else pd.DataFrame(columns=_KEY)
+    used = (
+        pd.concat(used_parts, ignore_index=True)
+        if used_parts
+        else pd.DataFrame(columns=[*_KEY, "domain"])
+    )
+    n = len(raw)
+    key, forms = None, None
+    for column in _KEY:  # one code per distinct (form, subject, record), missing included
+        codes, uniques = _codes(
+            np.concatenate(
+                [raw[column].to_numpy(dtype=object), used[column].to_numpy(dtype=object)]
+            )
+        )
+        if key is None:
+            key, forms, form_codes = codes, uniques, codes
+        else:
+            key, _ = pd.factorize(key * len(uniques) + codes)
+    domain, domains = _codes(used["domain"].to_numpy(dtype=object))
+    return {
+        "raw": raw,
+        "key": key[:n],
+        "used": key[n:],
+        "used_form": form_codes[n:],
+        "domain": domain,
+        "forms": forms,
+        "domains": domains,
+    }
 
 
-def _raw_keys(export) -> pd.DataFrame:
-    parts = [_keys(raw) for _, raw in sorted(export.forms.items()) if len(raw)]
-    return (
-        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_KEY)
-    ).drop_duplicates()
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes of ``values`` (int64) and the value of each code; missing is the last code.
+
+    (Factorising with missing as a value would first test every value for missing.)
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    return np.where(codes < 0, len(uniques), codes), [*uniques, None]
 
 
 def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
     """Per form: raw records read, used by any domain (and by which), not used."""
-    raw = _raw_keys(export)
-    used = raw.merge(_used(used_keys, extra), on=_KEY, how="inner")
-    any_used = used.drop_duplicates(_KEY).groupby("form").size()
-    by_domain = used.groupby(["form", "domain"]).size()
+    usage = _usage(export, used_keys, extra)
+    in_raw = pd.Series(usage["used"]).isin(pd.unique(usage["key"])).to_numpy()
+    keys, form, domain = usage["used"][in_raw], usage["used_form"][in_raw], usage["domain"][in_raw]
+    n_forms, n_domains = len(usage["forms"]), max(len(usage["domains"]), 1)
+    # Records used by any domain, and by each: every distinct key (or key and domain) once.
+    first = ~pd.Series(keys).duplicated().to_numpy()
+    any_used = np.bincount(form[first], minlength=n_forms)
+    pair = keys.astype(np.int64) * n_domains + domain
+    first = ~pd.Series(pair).duplicated().to_numpy()
+    by_pair = np.bincount(form[first] * n_domains + domain[first], minlength=n_forms * n_domains)
+    by_pair = by_pair.reshape(n_forms, n_domains)
+    code = {name: i for i, name in enumerate(usage["forms"])}
     forms = sorted(export.forms)
-    read = pd.Series({form: len(export.forms[form]) for form in forms}, dtype=int)
-    used_n = any_used.reindex(forms, fill_value=0).astype(int)
+    read = np.array([len(export.forms[form]) for form in forms], dtype=int)
+    used_n = np.array([any_used[code[f]] if f in code else 0 for f in forms], dtype=int)
+    by_domain = []
+    for name in forms:  # a loop over forms and their domains
+        counts = by_pair[code[name]] if name in code else np.zeros(n_domains, dtype=int)
+        found = sorted((usage["domains"][d], int(n)) for d, n in enumerate(counts) if n)
+        by_domain.append(dict(found))
     return pd.DataFrame(
         {
             "form": forms,
-            "records": read.to_numpy(),
-            "used": used_n.to_numpy(),
-            "not_used": (read - used_n).to_numpy(),
-            "by_domain": [
-                {d: int(n) for d, n in by_domain[form].items()} if form in by_domain else {}
-                for form in forms
-            ],
+            "records": read,
+            "used": used_n,
+            "not_used": read - used_n,
+            "by_domain": by_domain,
         },
         columns=["form", "records", "used", "not_used", "by_domain"],
     )
@@ -506,10 +601,11 @@ def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.Dat
 
 def _not_used(export, used_keys, accounts, extra=None) -> list[dict]:
     """Every raw record no domain used, with the reason (a filter, no result, no spec reads it)."""
-    raw = _raw_keys(export)
-    used = _used(used_keys, extra)[_KEY].drop_duplicates()
-    unused = raw.merge(used, on=_KEY, how="left", indicator=True)
-    unused = unused[unused["_merge"] == "left_only"][_KEY]
+    usage = _usage(export, used_keys, extra)
+    key = pd.Series(usage["key"])
+    # Each raw key once (its first row), in raw order, when no domain used it.
+    left = (~key.duplicated() & ~key.isin(pd.unique(usage["used"]))).to_numpy()
+    unused = usage["raw"][left][_KEY]
     dropped = [a[~a["used"].astype(bool)] for a in accounts if len(a)]
     if dropped:
         why = pd.concat(dropped, ignore_index=True)

@@ -9,6 +9,8 @@ build then does, for each dataset::
     dataset = written.dataset
     findings = verify_xpt(written.path, frame, dataset,      # [] when it reads back equal
                           prepared=written.prepared)
+    # or, pyreadstat reading back in a worker process while the build goes on:
+    # start_verify_xpt(...) now, .findings() (the same list) once it is needed
     write_dataset_json(frame, dataset, out, created=build_time,
                        study_oid=..., metadata_version_oid=...)
 
@@ -22,7 +24,7 @@ from cdisc.writers.conform import lengths
 from cdisc.writers.csvfile import write_csv
 from cdisc.writers.datasetjson import DATASET_JSON_VERSION, json_data_type, write_dataset_json
 from cdisc.writers.findings import CODES, FINDING_COLUMNS, Finding, findings_frame
-from cdisc.writers.readback import verify_xpt
+from cdisc.writers.readback import start_verify_xpt, verify_xpt
 from cdisc.writers.xpt import XptResult, write_xpt
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "findings_frame",
     "json_data_type",
     "lengths",
+    "start_verify_xpt",
     "to_ascii",
     "transliterate",
     "verify_xpt",

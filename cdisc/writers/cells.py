@@ -8,6 +8,8 @@ workbook and the lineage, censoring and estimate CSVs of a build write text thro
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -17,6 +19,7 @@ from cdisc.validation import columns
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Control characters that XML 1.0 (and so .xlsx) cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_ILLEGAL_PATTERN = re.compile(_ILLEGAL)
 
 
 def excel_text(values: pd.Series) -> pd.Series:
@@ -31,8 +34,24 @@ def excel_text(values: pd.Series) -> pd.Series:
 
 
 def _cell_text(values: pd.Series) -> np.ndarray:
+    if _already_safe(values):
+        return values.to_numpy(dtype=object)
     text = values.astype(str).str.replace(_ILLEGAL, "?", regex=True)
     return text.where(~text.str.startswith(FORMULA_PREFIXES), "'" + text).to_numpy(dtype=object)
+
+
+def _already_safe(values: pd.Series) -> bool:
+    """Whether distinct texts are all ``str`` and none needs changing, judged on their join
+    (C loops, not one call per value: a lineage file's record numbers are all distinct).
+    Joined by a line feed, which is neither a character XML refuses nor a formula prefix:
+    every value but the first starts after one. A line feed inside a value followed by a
+    prefix is a false alarm, and the values then go the per-value way."""
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        return False
+    joined = "\n".join(values.tolist())
+    if _ILLEGAL_PATTERN.search(joined) or joined.startswith(FORMULA_PREFIXES):
+        return False
+    return not any("\n" + prefix in joined for prefix in FORMULA_PREFIXES)
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:

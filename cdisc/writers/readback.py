@@ -3,7 +3,9 @@
 The two readers share no code with each other, nor with the writer's observation encoder
 (:mod:`cdisc.writers.xptdata`):
 
-1. ``pyreadstat`` (ReadStat, C) reads the whole file, header and observations.
+1. ``pyreadstat`` (ReadStat, C) reads the whole file, header and observations:
+   :func:`verify_xpt` in this process, :func:`start_verify_xpt` (what the build uses) in a
+   worker process while the build goes on (below).
 2. ``pandas.read_sas`` reads the header (dataset name and label; variable names, labels,
    types, widths and formats): opened as an iterator, its XPORT reader parses the header
    records and reads the last 80-byte card, nothing else. The observations are decoded by
@@ -37,6 +39,36 @@ from the file's bytes with pandas' own formula (:func:`pandas_record_count`; pan
   (XPTRB12);
 * it cannot read a dataset with no records at all (``StopIteration``; XPTRB11).
 
+pyreadstat in the worker. At 10,000 subjects pyreadstat's read-back was 35 of the build's
+300 s (27 s of ReadStat turning every value into a Python object, 2.2 GB for QS alone), all
+of it on the build's one busy core. :func:`start_verify_xpt` sends a worker process (one,
+"spawn", kept for the process's later files) the path and a compact expectation, not the
+data: the metadata, per Char variable the distinct stored texts and a digest (BLAKE2b) of
+each record's position among them, per Num variable a digest of the doubles (-0.0 as 0.0,
+every NaN as one). The worker has pyreadstat read the file, looks each text read up among the
+distinct ones and digests the positions and the doubles the same way, and answers whether
+everything is as expected. Equal texts record for record have equal positions, so equal
+digests mean equal values, up to a BLAKE2b collision (128 bits). Only when the answer is no
+does this process read the file with pyreadstat as :func:`verify_xpt` does and make the
+findings, so they name the records and values exactly as before; a false alarm costs time,
+never a finding. pandas.read_sas and xptread still read each file here, when it is written.
+
+The worker has pyreadstat read :data:`WINDOW_CELLS` values at a time, so it holds about
+200 MB whatever the dataset (QS of 10,000 subjects: 2.06 million records): each window is
+the file's header and the bytes of a run of records (the last: everything to the end of the
+file), written to a scratch file. pyreadstat's ``row_offset`` would do it without scratch
+files, but ReadStat decodes the records before the offset again, so time grows with the
+square of the windows (that QS: 17 s whole, 30 s in windows of 200,000 records). A window
+that is not the last is padded with blanks as v5 pads; a blank record at its end would be
+taken for padding and the count would differ, a false alarm that the full read clears.
+
+A worker process that dies (killed, or ReadStat crashing on the file) is started again and
+given the file once more; dying twice makes the file's pyreadstat finding an XPTRB01 error
+that says so. A worker that cannot import pyreadstat (or this module) dies on its first
+file the same way, and prints its ImportError on stderr; it gets the build's own
+``sys.path``, and the build cannot write XPT without pyreadstat, so that takes a broken
+installation.
+
 Both readers take a Num field whose bytes after the first are all zero for a missing value,
 whatever its first byte (ReadStat's rule), so a damaged first byte of a missing Num is not
 seen; any other changed byte of a record is.
@@ -44,9 +76,17 @@ seen; any other changed byte of a record is.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import math
+import multiprocessing as mp
+import multiprocessing.connection
 import os
+import tempfile
+import threading
 import warnings
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +98,7 @@ from cdisc.metadata import DatasetDef, VariableDef
 from cdisc.validation.xptread import Layout, read_observations
 from cdisc.writers.conform import PreparedXpt, TextColumn, ordered_variables, prepare_xpt
 from cdisc.writers.findings import Finding
+from cdisc.writers.xpt import data_start
 
 _BLANK_WORD = int.from_bytes(b" " * 8, "little")
 _PYREADSTAT = "pyreadstat"
@@ -67,6 +108,49 @@ _READSTAT_TYPES = {"Char": "string", "Num": "double"}
 _PANDAS_TYPES = {"Char": "char", "Num": "numeric"}
 # latin-1 decodes any byte, so a stray non-ASCII byte shows up as a differing value.
 _ENCODING = "latin-1"
+
+
+def start_verify_xpt(
+    path: str | os.PathLike[str],
+    frame: pd.DataFrame,
+    dataset: DatasetDef,
+    *,
+    prepared: PreparedXpt | None = None,
+    window_cells: int | None = None,
+) -> PendingReadback:
+    """:func:`verify_xpt`, with pyreadstat's read-back running in the read-back worker process
+    while the caller goes on; :meth:`PendingReadback.findings` gives the same findings, in the
+    same order, as :func:`verify_xpt` would have.
+
+    pandas.read_sas and xptread read the file now, in this process. The worker is sent the
+    path and a compact expectation (metadata; per Char variable its distinct stored texts and
+    a digest of the record codes; per Num variable a digest of the doubles), never the data,
+    and answers whether pyreadstat reads exactly that. When it does not, the findings are made
+    here by the same code as :func:`verify_xpt` (pyreadstat reading the whole file), so they
+    say which records and which values differ. ``frame`` must not change until then: it is
+    kept (not a copy) for that rare case. ``window_cells`` (records x variables pyreadstat
+    decodes at a time in the worker; default :data:`WINDOW_CELLS`) bounds the worker's memory.
+
+    >>> from cdisc.metadata import VariableDef
+    >>> from cdisc.writers.xpt import write_xpt
+    >>> from datetime import datetime
+    >>> import tempfile
+    >>> ds = DatasetDef("DM", "Demographics", "Tabulation", "SDTMIG 3.4", "SPECIAL PURPOSE",
+    ...     "One record per subject", (VariableDef("AGE", "Age", "integer", 1),))
+    >>> frame = pd.DataFrame({"AGE": [34, None]})
+    >>> written = write_xpt(frame, ds, tempfile.mkdtemp(), created=datetime(2024, 1, 1))
+    >>> start_verify_xpt(written.path, frame, ds, prepared=written.prepared).findings()
+    []
+    """
+    path = Path(path)
+    if prepared is None:
+        prepared = prepare_xpt(frame, dataset, path)
+    want = _Expected(dataset, prepared)
+    cells = WINDOW_CELLS if window_cells is None else max(1, int(window_cells))
+    expectation = _expectation(want, cells)
+    future = _submit(expectation, path)
+    second = _check_pandas_xptread(path, want)
+    return PendingReadback(path, frame, dataset, expectation, future, second)
 
 
 def verify_xpt(
@@ -137,6 +221,13 @@ class _Expected:
     def record_length(self) -> int:
         return sum(self.widths.values())
 
+    def metadata(self) -> _Expected:
+        """The same expectation without the stored values: what the worker is sent."""
+        light = copy.copy(self)
+        light.prepared = None  # type: ignore[assignment]
+        light.index = None  # type: ignore[assignment]
+        return light
+
 
 @dataclass(frozen=True)
 class _Seen:
@@ -164,17 +255,7 @@ def _check_pyreadstat(path: Path, want: _Expected) -> list[Finding]:
         )
     except Exception as error:  # any failure to read is the finding itself
         return [want.finding("XPTRB01", f"{reader} cannot read the file: {error}")]
-    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
-    seen = _Seen(
-        name=meta.table_name or "",
-        label=meta.file_label or "",
-        names=list(meta.column_names),
-        labels={n: label or "" for n, label in labels.items()},
-        types=dict(meta.readstat_variable_types),
-        widths=dict(meta.variable_storage_width),
-        formats={n: _normal_format(f) for n, f in meta.original_variable_types.items()},
-    )
-    findings = _metadata_findings(reader, want, seen, _READSTAT_TYPES)
+    findings = _metadata_findings(reader, want, _seen_pyreadstat(meta), _READSTAT_TYPES)
     records = len(next(iter(data.values()))) if data else 0
     if records != want.records:
         findings.append(
@@ -199,6 +280,270 @@ def _check_pyreadstat(path: Path, want: _Expected) -> list[Finding]:
             differs = _numbers_differ(want.numbers(var.name)[:count], got)
         findings += _value_finding(reader, want, var, differs, got)
     return findings
+
+
+# --- reader 1 in the worker process -------------------------------------------------------
+
+#: Records x variables pyreadstat decodes at a time in the worker. pyreadstat gives every
+#: value as a Python object (about 60 bytes each): reading QS of the 10,000-subject trial B
+#: (2.06 million records of 18 variables) whole held 2.2 GB; 2 million cells hold about
+#: 120 MB. pyreadstat's own ``row_offset`` cannot bound it cheaply: ReadStat decodes every
+#: record before the offset again (measured on that QS: 17 s whole, 30 s in chunks of 200,000
+#: records, 111 s in chunks of 50,000).
+WINDOW_CELLS = 2_000_000
+_DIGEST_SIZE = 16
+
+
+@dataclass(frozen=True)
+class _Expectation:
+    """What the worker checks pyreadstat's view against: the metadata (``meta``, an
+    :class:`_Expected` without values), per Char variable the distinct stored texts and a
+    digest of each record's position among them, per Num variable a digest of the doubles."""
+
+    meta: _Expected
+    texts: dict[str, list[str]]
+    digests: dict[str, bytes]
+    window: int  # records per window
+
+
+def _expectation(want: _Expected, cells: int) -> _Expectation:
+    texts, digests = {}, {}
+    for var in want.variables:  # a loop over variables; each digest is one pass in C
+        if var.xpt_type == "Char":
+            column = want.text(var.name)
+            # "ab " and "ab" are stored alike: one code per distinct stored text
+            stored_codes, stored = pd.factorize(column.uniques)
+            texts[var.name] = np.asarray(stored, dtype=object).tolist()
+            digests[var.name] = _digest(stored_codes[column.codes])
+        else:
+            digests[var.name] = _digest(_normal_numbers(want.numbers(var.name)))
+    window = max(1, cells // max(1, len(want.variables)))
+    return _Expectation(want.metadata(), texts, digests, window)
+
+
+def _digest(values: np.ndarray) -> bytes:
+    """A digest of an array's values (int64 codes or float64 numbers), machine-independent."""
+    kind = "<i8" if values.dtype.kind in "iu" else "<f8"
+    data = np.ascontiguousarray(values, dtype=kind)
+    return hashlib.blake2b(data.view(np.uint8), digest_size=_DIGEST_SIZE).digest()
+
+
+def _normal_numbers(values: np.ndarray) -> np.ndarray:
+    """Doubles compared as :func:`_numbers_differ` compares them: -0.0 as 0.0, every NaN as
+    one NaN."""
+    normal = np.asarray(values, dtype=float) + 0.0
+    normal[np.isnan(normal)] = np.nan
+    return normal
+
+
+def _pyreadstat_verdict(path: str, expect: _Expectation) -> str:
+    """In the worker: ``""`` when pyreadstat reads the file exactly as expected (the
+    findings of :func:`_check_pyreadstat` would be none), else why not, in a few words.
+
+    pyreadstat reads the file a window of records at a time: each window is the file's own
+    header followed by the bytes of those records (the last window: every byte to the end of
+    the file), written to a scratch file. A window that does not end the file is padded with
+    blanks to the 80-byte card, as the file itself is; ReadStat would drop a blank record at
+    its end, and the record count would then differ: a false alarm, which the caller's full
+    read clears.
+    """
+    want = expect.meta
+    start = data_start(len(want.variables))
+    length = want.record_length()
+    windows = max(1, -(-want.records // expect.window))
+    chars = {n: _TextTally(t) for n, t in expect.texts.items()}
+    numbers = {n: hashlib.blake2b(digest_size=_DIGEST_SIZE) for n in expect.digests}
+    numbers = {n: h for n, h in numbers.items() if n not in chars}
+    records = 0
+    with tempfile.TemporaryDirectory(prefix="cdisc-readback-") as scratch:
+        for number in range(windows):  # a loop over windows of records
+            source = path if windows == 1 else _window(path, start, length, number, expect, scratch)
+            try:
+                data, meta = pyreadstat.read_xport(
+                    source, disable_datetime_conversion=True, output_format="dict"
+                )
+            except Exception as error:  # the caller's full read names it
+                return f"cannot read: {error}"
+            if number == 0:
+                seen = _seen_pyreadstat(meta)
+                if _metadata_findings(_PYREADSTAT, want, seen, _READSTAT_TYPES):
+                    return "metadata differ"
+            count = len(next(iter(data.values()))) if data else 0
+            records += count
+            if windows > 1 and number < windows - 1 and count != expect.window:
+                return f"window {number} holds {count} records"
+            for name, tally in chars.items():  # a loop over variables
+                if not tally.add(data.get(name, [])):
+                    return f"{name}: a text that was not written"
+            for name, hasher in numbers.items():
+                try:
+                    values = np.asarray(data.get(name, []), dtype=float)
+                except (TypeError, ValueError):
+                    return f"{name}: a value that is not a number"
+                hasher.update(np.ascontiguousarray(_normal_numbers(values), "<f8").view(np.uint8))
+            del data
+    if records != want.records:
+        return f"{records} records"
+    for name, tally in chars.items():
+        if tally.digest() != expect.digests[name]:
+            return f"{name}: values differ"
+    for name, hasher in numbers.items():
+        if hasher.digest() != expect.digests[name]:
+            return f"{name}: values differ"
+    return ""
+
+
+class _TextTally:
+    """The texts of one Char variable as read, window by window: each as its position among
+    the distinct stored texts, the positions digested as :func:`_expectation` digests them."""
+
+    def __init__(self, texts: list[str]) -> None:
+        # str keys only: a number read where text was meant (1.0 for "1") is no key
+        self.position = {text: i for i, text in enumerate(texts)}
+        self.hasher = hashlib.blake2b(digest_size=_DIGEST_SIZE)
+
+    def add(self, values: list) -> bool:
+        """False when a text read is not among the stored ones (or is not text)."""
+        # One C loop of dict look-ups (no Python code per record), as "\0".join is: 3 to 4
+        # times faster than pd.factorize on the list, which must first make it an array.
+        try:
+            codes = np.fromiter(
+                map(self.position.__getitem__, values), dtype=np.int64, count=len(values)
+            )
+        except (KeyError, TypeError):  # a text not written, or a value that is not hashable
+            return False
+        self.hasher.update(np.ascontiguousarray(codes, "<i8").view(np.uint8))
+        return True
+
+    def digest(self) -> bytes:
+        return self.hasher.digest()
+
+
+def _window(path: str, start: int, length: int, number: int, expect: _Expectation, folder):
+    """A scratch XPT file: the header of ``path`` and the bytes of window ``number``'s
+    records (the last window: everything to the end of the file), padded as v5 pads."""
+    first = start + number * expect.window * length
+    last_window = number == max(1, -(-expect.meta.records // expect.window)) - 1
+    with open(path, "rb") as handle:
+        header = handle.read(start)
+        handle.seek(first)
+        body = handle.read() if last_window else handle.read(expect.window * length)
+    if not last_window:
+        body += b" " * (-len(body) % 80)
+    scratch = os.path.join(folder, "window.xpt")  # one at a time: the last is overwritten
+    with open(scratch, "wb") as out:
+        out.write(header)
+        out.write(body)
+    return scratch
+
+
+def _seen_pyreadstat(meta) -> _Seen:
+    """The metadata pyreadstat reports, as :class:`_Seen`."""
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    return _Seen(
+        name=meta.table_name or "",
+        label=meta.file_label or "",
+        names=list(meta.column_names),
+        labels={n: label or "" for n, label in labels.items()},
+        types=dict(meta.readstat_variable_types),
+        widths=dict(meta.variable_storage_width),
+        formats={n: _normal_format(f) for n, f in meta.original_variable_types.items()},
+    )
+
+
+_EXECUTOR: ProcessPoolExecutor | None = None
+
+
+def _executor() -> ProcessPoolExecutor:
+    """The read-back worker: one process, started on first use and kept for the next files
+    (and builds) of this process. "spawn", not fork: the build has threads."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ProcessPoolExecutor(
+            max_workers=1, mp_context=mp.get_context("spawn"), initializer=_end_with_parent
+        )
+    return _EXECUTOR
+
+
+def _end_with_parent() -> None:
+    """In the worker: end it when the build process ends, even by SIGKILL (which gives the
+    build no chance to stop it). Otherwise it would wait for work forever, holding the
+    build's stdout and stderr open, so whoever waits for the build's output would hang."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        mp.connection.wait([parent.sentinel])  # ready once the parent process is gone
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def _submit(expect: _Expectation, path: Path) -> Future:
+    """Give the worker a file to read back."""
+    return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+
+
+def _restart() -> None:
+    """Let a broken worker go; the next submission starts a new one."""
+    global _EXECUTOR
+    if _EXECUTOR is not None:
+        _EXECUTOR.shutdown(wait=False, cancel_futures=True)
+    _EXECUTOR = None
+
+
+class PendingReadback:
+    """A read-back started by :func:`start_verify_xpt`; :meth:`findings` waits for it."""
+
+    def __init__(
+        self,
+        path: Path,
+        frame: pd.DataFrame,
+        dataset: DatasetDef,
+        expectation: _Expectation,
+        future: Future,
+        second: list[Finding],
+    ) -> None:
+        self.path = path
+        self._frame, self._dataset = frame, dataset
+        self._expectation, self._future = expectation, future
+        self._second = second
+        self._result: list[Finding] | None = None
+
+    def findings(self) -> list[Finding]:
+        """pyreadstat's findings, then those of pandas.read_sas and xptread: what
+        :func:`verify_xpt` returns for the file. Waits for the worker; when the worker
+        process dies (twice: the file is read once more by a new one), the file's finding
+        is an XPTRB01 error saying so, never a hang."""
+        if self._result is None:
+            self._result = self._first() + self._second
+            self._frame = None  # type: ignore[assignment]
+        return self._result
+
+    def _first(self) -> list[Finding]:
+        want = self._expectation.meta
+        try:
+            verdict = self._future.result()
+        except BrokenProcessPool:
+            _restart()
+            try:
+                verdict = _submit(self._expectation, self.path).result()
+            except BrokenProcessPool as error:
+                _restart()
+                cause = f"{error}; {error.__cause__}" if error.__cause__ else str(error)
+                cause = cause.strip().rstrip(".")
+                message = (
+                    f"{_PYREADSTAT} cannot read the file: the read-back worker process ended "
+                    f"while reading it ({cause or 'it crashed or was killed'}; its "
+                    "own error, if it had one, is on stderr)"
+                )
+                return [want.finding("XPTRB01", message)]
+        if not verdict:
+            return []
+        # Something differs: the findings as verify_xpt makes them, from the whole file.
+        prepared = prepare_xpt(self._frame, self._dataset, self.path)
+        return _check_pyreadstat(self.path, _Expected(self._dataset, prepared))
 
 
 # --- reader 2: the header as pandas.read_sas parses it, the observations by xptread --------

@@ -92,3 +92,28 @@ def test_lengths_come_from_the_data_and_unmeasurable_lengths_are_refused(tmp_pat
         "QS lengths cannot be measured: QSSTRESC: Char variable holds values that are not text "
         "(int) in 1 record(s) (first at record 2)"
     )
+
+
+def test_read_backs_started_together_are_gathered_each_with_its_own_findings(tmp_path, monkeypatch):
+    # What the SDTM and ADaM stages do: every dataset written and its read-back started,
+    # then all gathered. The damaged file's findings are its own, as write_checked gives them.
+    def damaging(frame, dataset, folder, **options):
+        written = write_xpt(frame, dataset, folder, **options)
+        raw = written.path.read_bytes()
+        written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
+        return written
+
+    monkeypatch.setattr(sdtmbuild, "write_xpt", damaging)
+    damaged = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", "XYZ"]})
+    intact = pd.DataFrame({"QSSEQ": [1, 2, 3], "QSSTRESC": ["A", "B", "C"]})
+    started = [
+        sdtmbuild.write_started(frame, QS, tmp_path / folder, CREATED)
+        for folder, frame in (("one", intact), ("two", damaged), ("three", intact))
+    ]
+    results = [check.result() for _, _, check in started]
+    assert [len(found) for found, _ in results] == [0, 1, 0]
+    _, _, found, readback = sdtmbuild.write_checked(damaged, QS, tmp_path / "four", CREATED)
+    assert results[1][1] == readback
+    assert results[1][1][0].startswith("QS: XPTRB07 pyreadstat: 1 value(s) differ")
+    columns = ["code", "variable", "record", "message"]
+    assert results[1][0][0][columns].values.tolist() == found[0][columns].values.tolist()
