@@ -263,10 +263,11 @@ def assign_datetime(
             max_precision=max_precision,
         )
     has = parsed["problem"].notna().to_numpy(dtype=bool)
-    codes = problem_code(parsed["problem"])[has]
-    shown = dates.astype(TEXT)[has]
+    # Only the records with a problem are read further (a few among millions of results).
+    codes = problem_code(parsed["problem"][has])
+    shown = dates[has].astype(TEXT)
     if times is not None:
-        shown = shown.fillna("") + " " + times.astype(TEXT)[has].fillna("")
+        shown = shown.fillna("") + " " + times[has].astype(TEXT).fillna("")
     # The level sdtm.datetimes gives the problem, in the message; the build's severity of
     # every date problem is "warning" (sdtm.sdtmbuild.ERROR_CODES).
     level = np.where(codes.isin(ERROR_CODES), " (error)", " (warning)")

@@ -194,11 +194,13 @@ def parse_dtc(
         _take(date_table, d_index), _take(time_table, t_index), pivot, max_level
     )
     precision = np.array([None, *PRECISIONS], dtype=object)[level]
+    # Text columns are made once per distinct (date, time) pair and taken per record: a
+    # take copies the pointers, where building a text Series from every record's object
+    # checks each value again.
     return pd.DataFrame(
         {
-            "dtc": pd.Series(dtc[pair_codes], index=dates.index, dtype=TEXT),
-            "precision": pd.Series(precision[pair_codes], index=dates.index, dtype=TEXT),
-            "problem": pd.Series(problem[pair_codes], index=dates.index, dtype=TEXT),
+            name: pd.Series(column, dtype=TEXT).take(pair_codes).set_axis(dates.index)
+            for name, column in (("dtc", dtc), ("precision", precision), ("problem", problem))
         }
     )
 

@@ -20,7 +20,7 @@ from sdtm.algorithms import ALGORITHMS, Context, no_problems, split_responses
 from sdtm.baseline import derive_var_blfl
 from sdtm.conditions import condition_mask
 from sdtm.design import Design, derive_epoch, derive_visit, subject_ids
-from sdtm.distinct import by_value
+from sdtm.distinct import by_value, spread
 from sdtm.sequence import derive_var_seq
 from sdtm.spec import DomainSpec
 from sdtm.studyday import derive_vars_dy
@@ -256,12 +256,22 @@ def _long(
     parts, issues = [], []
     forms = data["_form"].astype(str)
     left_behind = _left_behind(spec, data, form_fields, design_text)
+    used = np.zeros(len(data), dtype=bool)  # the wide records some test made a record of
     for test in spec.tests:
         collects = [f for f, names in form_fields.items() if set(test.fields) <= names]
         in_form = forms.isin(collects).to_numpy(dtype=bool)
-        test_not_done = not_done & in_form
-        # Copy-on-write: a shallow copy shares the wide frame's columns until one is set.
-        part = data.copy(deep=False)
+        # Only the records of the forms that collect the test can give it a record or a
+        # problem (a result field is empty on the other forms' records; a value there all
+        # the same is read as before): each test works on those records and on the columns
+        # it reads or keeps, not on the whole wide frame of every form.
+        rows = in_form.copy()
+        if test.ratio is None:
+            rows |= data[test.result].notna().to_numpy(dtype=bool)
+        at = np.flatnonzero(rows)
+        read = _read_by(test)
+        part = data[[c for c in data.columns if c not in left_behind or c in read]].iloc[at]
+        in_form = in_form[at]
+        test_not_done = not_done[at] & in_form
         if test.ratio is not None:
             result, problems = _ratio_result(part, test, in_form)
             issues.append(issues_from(d, part, test.testcd, problems))
@@ -270,9 +280,9 @@ def _long(
             )
         else:
             collected = part[test.result].astype("string")
-            result = collected.str.strip()
-            result = result.mask(result == "")
-            issues.append(_blank_issues(d, part, test, collected, in_form & ~test_not_done))
+            result = by_value(collected, _trimmed)
+            blank = in_form & ~test_not_done & (collected.notna() & result.isna()).to_numpy()
+            issues.append(_blank_issues(d, part, test, collected, blank))
             if tokens:  # "ND" typed for the result: the test was not done (SDTMIG 4.5.1.1)
                 said = _is_one_of(result, tokens) & in_form & ~test_not_done
                 issues.append(_said_not_done_issues(d, part, test, collected, said))
@@ -286,8 +296,7 @@ def _long(
         part[f"{d}TESTCD"] = test.testcd
         part[f"{d}TEST"] = test.test or _test_name(test_cl, context, d, test.testcd)
         if test.unit_field:
-            unit = part[test.unit_field].astype("string").str.strip()
-            unit = unit.mask(unit == "")
+            unit = by_value(part[test.unit_field].astype("string"), _trimmed)
             if test.ratio is None:  # "12.2g/dL" with g/dL collected: --ORRES 12.2
                 result, unit, typed = _split_typed_unit(result, unit)
                 typed = typed & in_form & ~test_not_done
@@ -297,7 +306,9 @@ def _long(
         part[f"{d}ORRES"] = result.where(~test_not_done)
         # --ORRESU takes codelist UNIT: the CT spelling of the collected unit, reported.
         collected_unit = unit.where(result.notna() & ~test_not_done)
-        part[f"{d}ORRESU"] = submission_units(collected_unit).astype("string")
+        part[f"{d}ORRESU"] = by_value(
+            collected_unit, lambda v: submission_units(v).astype("string")
+        )
         issues.append(_unit_term_issues(d, part, test, collected_unit, part[f"{d}ORRESU"], context))
         part[f"{d}STAT"] = pd.Series(
             np.where(test_not_done, "NOT DONE", None), index=part.index, dtype="string"
@@ -310,25 +321,53 @@ def _long(
             if getattr(test, key):
                 part[f"{d}{var}"] = getattr(test, key)
         if test.laterality_field:
-            part[f"{d}LAT"] = part[test.laterality_field].astype("string").str.upper()
+            part[f"{d}LAT"] = by_value(
+                part[test.laterality_field].astype("string"), lambda v: v.str.upper()
+            )
         # --STRESC as collected (a coded questionnaire score), applied after unit handling.
         standard = None
         if test.standard_field:
-            standard = part[test.standard_field].astype("string").str.strip()
+            standard = by_value(part[test.standard_field].astype("string"), _trimmed)
         part["_standard"] = (
-            standard.mask(standard == "").where(part[f"{d}ORRES"].notna())
+            standard.where(part[f"{d}ORRES"].notna())
             if standard is not None
             else pd.Series(pd.NA, index=part.index, dtype="string")
         )
         part["_target_unit"] = test.target_unit
         keep = (result.notna() | pd.Series(test_not_done, index=part.index)).to_numpy(dtype=bool)
+        used[at[keep]] = True
         parts.append(part.loc[keep, [c for c in part.columns if c not in left_behind]])
     issues.append(_extension_issues(spec, context))
     long = pd.concat(parts, ignore_index=True) if parts else data.iloc[:0]
-    has = _record_index(data).isin(_record_index(long))
+    has = _same_record(data, used)
     dropped = _account(d, data, has, "no result for any test and not marked not done")
     # records already accounted for as used by the filter: keep only those now unused
     return long, dropped[~has], _concat(issues, ISSUE_COLUMNS)
+
+
+def _read_by(test) -> set[str]:
+    """The raw fields one test reads in its wide-to-long pass."""
+    read = {*test.fields, test.unit_field, test.reason_field}
+    read |= {test.laterality_field, test.standard_field}
+    if test.ratio is not None:
+        read |= {*test.ratio.numerator, *test.ratio.denominator, *test.ratio.across}
+    return read - {None}
+
+
+def _trimmed(values: pd.Series) -> pd.Series:
+    """Text without surrounding blanks; empty becomes missing (run on distinct values)."""
+    text = values.str.strip()
+    return text.mask(text == "")
+
+
+def _same_record(data: pd.DataFrame, used: np.ndarray) -> np.ndarray:
+    """Rows of ``data`` whose (form, subject, record) is the key of a ``used`` row: the raw
+    record a long record came from, and any record sharing its key."""
+    key = np.zeros(len(data), dtype=np.int64)
+    for name in ("_form", "_subject", "_record"):  # a loop over the key's columns
+        codes, uniq = pd.factorize(data[name].astype(str).to_numpy(), use_na_sentinel=False)
+        key = pd.factorize(key * len(uniq) + codes)[0].astype(np.int64)
+    return np.isin(key, key[used])
 
 
 #: Columns :func:`map_domain` sets before the wide-to-long step (a raw field of the same name
@@ -367,12 +406,15 @@ def _is_one_of(values: pd.Series, folded: set[str]) -> np.ndarray:
 def _split_fixed_unit(result: pd.Series, unit: str) -> tuple[pd.Series, np.ndarray]:
     """A number typed with the test's fixed unit (``156 m`` for a test collected in m, CRF
     version 2 of the walking test; ``81mmHg`` for a ratio operand): the number alone, and
-    which rows were read so. Any other text (another unit, ``ND``) is left as collected."""
-    split = split_value_unit(result)
+    which rows were read so. Any other text (another unit, ``ND``) is left as collected.
+    Worked once per distinct result."""
+    codes, uniq = pd.factorize(result, use_na_sentinel=False)
+    values = pd.Series(uniq, dtype=result.dtype)
+    split = split_value_unit(values)
     same = (resolve_units(split["unit"]) == unit).fillna(False)
     number = pd.to_numeric(split["value"].where(same), errors="coerce")
     typed = (same & number.notna()).to_numpy(dtype=bool)
-    return result.mask(typed, split["value"]), typed
+    return spread(values.mask(typed, split["value"]), codes, result.index), typed[codes]
 
 
 def _split_typed_unit(
@@ -382,16 +424,35 @@ def _split_typed_unit(
     field holds (any spelling of it), or the unit field is blank: the number (with its
     comparison sign) as the result, the typed unit as the unit where the field is blank, and
     which rows were read so. A typed unit that is unknown or differs from the field's is left
-    as collected (``standardize_units`` reports it, no standard result is guessed)."""
-    split = split_value_unit(result)
+    as collected (``standardize_units`` reports it, no standard result is guessed). Worked
+    once per distinct (result, unit) pair."""
+    codes, (result_u, unit_u) = _distinct_pairs(result, unit)
+    split = split_value_unit(result_u)
     typed_unit = resolve_units(split["unit"])
-    agree = typed_unit.notna() & (unit.isna() | (resolve_units(unit) == typed_unit))
+    agree = typed_unit.notna() & (unit_u.isna() | (resolve_units(unit_u) == typed_unit))
     agree = agree.fillna(False).to_numpy(dtype=bool)
+    new_result = result_u.mask(agree, split["value"])
+    new_unit = unit_u.mask(agree & unit_u.isna().to_numpy(dtype=bool), split["unit"])
     return (
-        result.mask(agree, split["value"]),
-        unit.mask(agree & unit.isna().to_numpy(dtype=bool), split["unit"]),
-        agree,
+        spread(new_result, codes, result.index),
+        spread(new_unit, codes, unit.index),
+        agree[codes],
     )
+
+
+def _distinct_pairs(
+    first: pd.Series, second: pd.Series
+) -> tuple[np.ndarray, tuple[pd.Series, pd.Series]]:
+    """The distinct (first, second) pairs of two aligned Series (missing counts as a value),
+    as two Series on a RangeIndex with the input dtypes, and each row's pair."""
+    a_codes, a_uniq = pd.factorize(first, use_na_sentinel=False)
+    b_codes, b_uniq = pd.factorize(second, use_na_sentinel=False)
+    width = max(len(b_uniq), 1)
+    codes, pairs = pd.factorize(a_codes.astype(np.int64) * width + b_codes, sort=False)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    a = pd.Series(a_uniq, dtype=first.dtype).take(pairs // width).reset_index(drop=True)
+    b = pd.Series(b_uniq, dtype=second.dtype).take(pairs % width).reset_index(drop=True)
+    return np.asarray(codes, dtype=np.intp), (a, b)
 
 
 def _typed_unit_issues(
@@ -487,15 +548,13 @@ def _unit_term_issues(
 
 
 def _blank_issues(
-    domain: str, part: pd.DataFrame, test, collected: pd.Series, checked: np.ndarray
+    domain: str, part: pd.DataFrame, test, collected: pd.Series, blank: np.ndarray
 ) -> pd.DataFrame:
-    """A result of only blanks (``blank-result``): no record is made, and the value may have
-    been lost in entry, so the raw record is named."""
-    checked = pd.Series(checked, index=part.index)
-    blank = checked & collected.notna() & (collected.str.strip() == "")
+    """A result of only blanks (``blank-result``, the ``blank`` rows): no record is made,
+    and the value may have been lost in entry, so the raw record is named."""
     problems = pd.DataFrame(
         {
-            "row": part.index[blank.to_numpy(dtype=bool)],
+            "row": part.index[blank],
             "code": "blank-result",
             "message": f"the {test.testcd} result holds only blanks; no record made",
             "value": collected[blank].to_numpy(dtype=object),
@@ -690,17 +749,6 @@ def _joined(frame: pd.DataFrame) -> np.ndarray:
     for name in text.columns[1:]:
         joined = joined + " / " + text[name]
     return joined.to_numpy(dtype=object)
-
-
-def _record_index(frame: pd.DataFrame) -> pd.MultiIndex:
-    """(form, subject, record) of every row, to match rows across frames without a loop."""
-    return pd.MultiIndex.from_arrays(
-        [
-            frame["_form"].astype(str).to_numpy(),
-            frame["_subject"].astype(str).to_numpy(),
-            frame["_record"].astype(str).to_numpy(),
-        ]
-    )
 
 
 def _paired_test_codelist(context: Context, domain: str):
@@ -1015,15 +1063,19 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
     with the same subject, test, visit, time point, specimen, location and side but different
     results (the record of a left leg filed as the right one shows up this way); events with
     the same subject, term, category, severity and start (:data:`EVENTS_KEY`) that differ
-    elsewhere (an AE entered twice, once with a partial end date).
+    elsewhere (an AE entered twice, once with a partial end date). A missing key value is a
+    value of its own for ``duplicate-record``; for ``duplicate-key`` it is the same as an
+    empty text. Records are compared by the codes of each column's distinct values, each
+    column factorised once for both checks.
     """
     if not len(data):
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     keys = [c for c in ("USUBJID", *spec.targets, f"{domain}TESTCD", f"{domain}ORRES") if c in data]
     keys = list(dict.fromkeys(keys))
+    codes = _ColumnCodes(data)
     parts = []
     if len(keys) >= 2:
-        same = data.duplicated(keys, keep=False).to_numpy(dtype=bool)
+        same = _repeated([codes.exact(c) for c in keys])
         parts.append(
             issues_at(
                 domain,
@@ -1038,8 +1090,7 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
         natural = ["USUBJID", f"{domain}TESTCD", "VISITNUM"]
         natural += [f"{domain}{k}" for k in FINDINGS_KEY]
         natural = [c for c in natural if c in data]
-        clash = data[natural].astype("string").fillna("").duplicated(keep=False).to_numpy(bool)
-        clash = clash & ~same
+        clash = _repeated([codes.as_text(c) for c in natural]) & ~same
         parts.append(
             issues_at(
                 domain,
@@ -1052,8 +1103,7 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
     elif f"{domain}TERM" in data:
         natural = ["USUBJID", *(f"{domain}{k}" for k in EVENTS_KEY), "VISITNUM"]
         natural = [c for c in natural if c in data]
-        clash = data[natural].astype("string").fillna("").duplicated(keep=False).to_numpy(bool)
-        clash = clash & ~same
+        clash = _repeated([codes.as_text(c) for c in natural]) & ~same
         parts.append(
             issues_at(
                 domain,
@@ -1065,6 +1115,72 @@ def _duplicates(domain: str, data: pd.DataFrame, spec: DomainSpec) -> pd.DataFra
             )
         )
     return _concat(parts, ISSUE_COLUMNS)
+
+
+class _ColumnCodes:
+    """Codes of each column's distinct values, worked out once per column.
+
+    :meth:`exact` compares values as ``DataFrame.duplicated`` does (missing is a value of its
+    own). :meth:`as_text` compares them as their text with missing read as empty text (as
+    ``astype("string").fillna("")`` would, without writing that text for every record):
+    for text, the empty string joins the missing values; for numbers, whose text differs
+    exactly when the numbers do, but for ``-0.0`` and ``0.0``, the sign of zero is kept
+    apart; any other dtype is compared through its text.
+    """
+
+    def __init__(self, data: pd.DataFrame):
+        self.data = data
+        self._exact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _factorized(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in self._exact:
+            codes, uniq = pd.factorize(self.data[name])
+            self._exact[name] = (np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object))
+        return self._exact[name]
+
+    def exact(self, name: str) -> tuple[np.ndarray, int]:
+        """(code per row, -1 where missing; number of distinct non-missing values)."""
+        codes, uniq = self._factorized(name)
+        return codes, len(uniq)
+
+    def as_text(self, name: str) -> tuple[np.ndarray, int]:
+        """(code per row, -1 where missing or empty text; number of distinct values)."""
+        values = self.data[name]
+        if isinstance(values.dtype, pd.StringDtype):
+            codes, uniq = self._factorized(name)
+            empty = np.flatnonzero(uniq == "")
+            if len(empty):
+                codes = np.where(codes == empty[0], -1, codes)
+            return codes, len(uniq)
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            codes, count = self.exact(name)
+            if pd.api.types.is_float_dtype(values):
+                number = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                negative_zero = (number == 0) & np.signbit(number)
+                codes = np.where(negative_zero, count, codes)
+                count += 1
+            return codes, count
+        codes, uniq = pd.factorize(values.astype("string").fillna(""))
+        codes = np.asarray(codes, dtype=np.int64)
+        empty = np.flatnonzero(np.asarray(uniq == "", dtype=bool))
+        if len(empty):
+            codes = np.where(codes == empty[0], -1, codes)
+        return codes, len(uniq)
+
+
+def _repeated(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """True for each row whose codes, in every column, are those of another row
+    (``duplicated(keep=False)`` on the combined key)."""
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    bound = 1  # key < bound
+    for codes, count in columns:  # a loop over the key's columns
+        if bound * (count + 1) >= 2**62:  # renumber the key before it could overflow
+            key, uniq = pd.factorize(key)
+            key, bound = key.astype(np.int64), max(len(uniq), 1)
+        key = key * (count + 1) + (codes + 1)
+        bound *= count + 1
+    key = pd.factorize(key)[0]
+    return np.bincount(key)[key] > 1
 
 
 def issues_at(
