@@ -424,12 +424,11 @@ def _run(step: AdslStep, sdtm, adsl) -> tuple[pd.Series, pd.Series, pd.DataFrame
             values = _decode(values, a["values"], a.get("other"))
         return values.astype(object), none, found, picked[_ORIGIN]
     if step.algorithm == "derive_var_extreme_dt":
-        parts = [source_records(s, sdtm, adsl) for s in step.sources]
+        last = a.get("mode", "last") == "last"
+        parts = [_extreme(source_records(s, sdtm, adsl), last) for s in step.sources]
         records = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
         # The extreme date; on a tie, the record of the source listed first.
         records["_source"] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        records = records[records["ADT"].notna()]
-        last = a.get("mode", "last") == "last"
         ordered = records.sort_values(
             ["USUBJID", "ADT", "_source"], ascending=[True, not last, True], kind="stable"
         )
@@ -458,6 +457,17 @@ def _run(step: AdslStep, sdtm, adsl) -> tuple[pd.Series, pd.Series, pd.DataFrame
 
 
 _ORIGIN = ["USUBJID", "SRCDOM", "SRCVAR", "SRCSEQ"]
+
+
+def _extreme(records: pd.DataFrame, last: bool) -> pd.DataFrame:
+    """Per subject, the first dated record (in record order) of the latest (``last``) or
+    earliest date: the only record of a source that can win the step, so the sort across
+    sources runs on one record per subject and source, not on every record."""
+    records = records[records["ADT"].notna()]
+    if not len(records):
+        return records
+    dates = records.groupby("USUBJID", sort=False)["ADT"]
+    return records.loc[dates.idxmax() if last else dates.idxmin()]
 
 
 def _decode(values: pd.Series, table: dict, other) -> pd.Series:

@@ -29,6 +29,7 @@ from adam.imputation import derive_vars_dt
 from cdisc.standards import Standards
 from cdisc.yamlspec import SpecDocument, SpecProblem, check_keys, did_you_mean
 from sdtm.conditions import Condition, check_condition, condition_fields, condition_mask
+from sdtm.distinct import distinct_rows, spread
 
 SOURCE_KEYS = ("dataset", "where", "date", "impute", "value", "pattern", "mode")
 IMPUTE_KEYS = ("highest_imputation", "date_imputation", "min_dates", "max_dates", "flag")
@@ -235,14 +236,30 @@ def source_records(
     frame = adsl if source.dataset == "ADSL" else sdtm.get(source.dataset)
     if frame is None:
         return pd.DataFrame(columns=RECORD_COLUMNS)
+    seq = f"{source.dataset}SEQ"
     if source.dataset != "ADSL":
-        joined = [c for c in adsl.columns if c == "USUBJID" or c not in frame.columns]
+        read = (condition_fields(source.where) | {source.date, source.value}) - {None}
+        bounds = set(source.impute.min_dates + source.impute.max_dates) if source.impute else set()
+        # Only the variables read here are joined: the domain's other columns would be
+        # copied through the join for nothing (QS is millions of records).
+        own = ["USUBJID"] + [c for c in frame.columns if c in read | bounds | {seq}]
+        joined = [c for c in adsl.columns if c == "USUBJID" or c in read | bounds]
+        joined = [c for c in joined if c == "USUBJID" or c not in frame.columns]
+        frame = frame[list(dict.fromkeys(own))]
+        judged = condition_fields(source.where) <= set(frame.columns)
+        if judged:
+            # The condition reads the dataset's own variables only: the records it keeps
+            # are the only ones joined (a row's verdict does not depend on the join).
+            frame = frame[condition_mask(frame, source.where)]
         frame = frame.merge(adsl[joined], on="USUBJID", how="inner", sort=False)
         # A Permissible variable with no value in any record is not in the dataset (the
         # SDTM stage leaves it out): read as empty, so its conditions match nothing.
-        absent = (condition_fields(source.where) | {source.date, source.value}) - {None}
-        frame = frame.assign(**{n: None for n in sorted(absent - set(frame.columns))})
-    frame = frame[condition_mask(frame, source.where)].reset_index(drop=True)
+        frame = frame.assign(**{n: None for n in sorted(read - set(frame.columns))})
+        if not judged:
+            frame = frame[condition_mask(frame, source.where)]
+    else:
+        frame = frame[condition_mask(frame, source.where)]
+    frame = frame.reset_index(drop=True)
     out = pd.DataFrame({"USUBJID": frame["USUBJID"].astype("string")})
     out["ADT"], out["ADTF"] = _dates(frame, source)
     out["DTC"] = (
@@ -259,7 +276,6 @@ def source_records(
         out["VALUE"] = pd.Series(pd.NA, index=out.index, dtype="object")
     out["SRCDOM"] = source.dataset
     out["SRCVAR"] = source.date or source.value or ""
-    seq = f"{source.dataset}SEQ"
     out["SRCSEQ"] = (
         pd.to_numeric(frame[seq], errors="coerce").to_numpy(float)
         if seq in frame
@@ -295,12 +311,31 @@ def _dates(frame: pd.DataFrame, source: RecordSource) -> tuple[pd.Series, pd.Ser
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[ns]"), no_flag
     rule = source.impute or Imputation()
+    # Imputed once per distinct (date, bounds): a date repeats on every result of a visit.
+    bounds = [*rule.min_dates, *rule.max_dates]
+    table = pd.DataFrame(
+        {"_DTC": values.astype("string"), **{f"_{i}": frame[n] for i, n in enumerate(bounds)}}
+    )
+    if bounds:
+        rows, codes = distinct_rows(table)
+        # Each distinct row keeps the label of its first record, so that a bound refused
+        # by derive_vars_dt is reported at a record of ``frame``, as before.
+        rows.index = index[np.unique(codes, return_index=True)[1]]
+    else:  # one column: its factorisation gives the distinct values, no sort needed
+        codes, uniq = pd.factorize(table["_DTC"], use_na_sentinel=False)
+        rows = pd.DataFrame({"_DTC": pd.Series(uniq, dtype="string")})
+        codes = np.asarray(codes, dtype=np.intp)
+    low = [rows[f"_{i}"] for i in range(len(rule.min_dates))]
+    high = [rows[f"_{i}"] for i in range(len(rule.min_dates), len(bounds))]
     derived = derive_vars_dt(
-        values.astype("string"),
+        rows["_DTC"],
         highest_imputation=rule.highest_imputation,
         date_imputation=rule.date_imputation,
-        min_dates=[frame[n] for n in rule.min_dates] or None,
-        max_dates=[frame[n] for n in rule.max_dates] or None,
+        min_dates=low or None,
+        max_dates=high or None,
         flag_imputation=True,
     )
-    return derived["DT"].astype("datetime64[ns]"), derived["DTF"].astype("string")
+    return (
+        spread(derived["DT"].astype("datetime64[ns]"), codes, index),
+        spread(derived["DTF"].astype("string"), codes, index),
+    )

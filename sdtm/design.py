@@ -770,25 +770,47 @@ def derive_epoch(
         last = usubjid.map(cols["RFXENDTC"]) if "RFXENDTC" in cols else out
         return _epoch_by_dose(dtc, first, last, design)
     spans = subject_elements(dm, design) if elements is None else elements
-    records = pd.DataFrame(
-        {"USUBJID": usubjid.astype("string").to_numpy(), "_DAY": _day(dtc).to_numpy()}
-    ).assign(_POS=np.arange(len(dtc)))
-    dated = records.dropna(subset=["_DAY", "USUBJID"]).sort_values("_DAY")
-    if not len(dated) or not len(spans):
+    if not len(spans):
         return out
-    dated = dated.astype({"USUBJID": str, "_DAY": "datetime64[ns]"})
-    spans = spans.sort_values(["START", "TAETORD"]).astype(
-        {"USUBJID": str, "START": "datetime64[ns]", "END": "datetime64[ns]"}
-    )
-    found = pd.merge_asof(
-        dated, spans, left_on="_DAY", right_on="START", by="USUBJID", direction="backward"
-    )
-    inside = (found["_DAY"] < found["END"]) | (
-        found["LAST"].eq(True) & (found["_DAY"] <= found["END"])
-    )
-    found = found[inside.fillna(False).to_numpy(dtype=bool)]
-    out.iloc[found["_POS"].to_numpy()] = found["EPOCH"].to_numpy()
-    return out
+    # Each date is matched to the subject's last element starting on or before it, as one
+    # sorted search over (subject, day) keys: subjects as integer codes, days as integers.
+    spans = spans.assign(_SUBJECT=spans["USUBJID"].astype(str))
+    subjects = pd.Index(spans["_SUBJECT"].unique())
+    spans = spans.assign(_CODE=subjects.get_indexer(spans["_SUBJECT"]))
+    spans = spans.sort_values(["_CODE", "START", "TAETORD"], kind="mergesort")
+    start = _day_number(spans["START"])
+    starts = _subject_day(spans["_CODE"].to_numpy(), start)
+    code = subjects.get_indexer(usubjid.astype("string").fillna("").astype(str))
+    day = _day_number(_day(dtc))
+    dated = np.flatnonzero((code >= 0) & (day != _NO_DAY))
+    keys = _subject_day(code[dated], day[dated])
+    found = np.searchsorted(starts, keys, side="right") - 1
+    hit = found >= 0
+    same_subject = np.zeros(len(found), dtype=bool)
+    same_subject[hit] = spans["_CODE"].to_numpy()[found[hit]] == code[dated][hit]
+    found, dated = found[same_subject], dated[same_subject]
+    end = _day_number(spans["END"])[found]
+    last = spans["LAST"].eq(True).to_numpy()[found]
+    when = day[dated]
+    inside = (end != _NO_DAY) & ((when < end) | (last & (when <= end)))
+    values = out.array.copy()
+    values[dated[inside]] = spans["EPOCH"].astype("string").array[found[inside]]
+    return pd.Series(values, index=dtc.index, dtype="string")
+
+
+#: The day number :func:`_day_number` gives a missing date.
+_NO_DAY = np.iinfo(np.int64).min
+
+
+def _day_number(values: pd.Series) -> np.ndarray:
+    """Whole days since 1970 of datetime values (missing: ``_NO_DAY``)."""
+    days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return np.where(np.isnat(days), _NO_DAY, days.astype(np.int64))
+
+
+def _subject_day(code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One sortable int64 per (subject code, day): the code in the high 32 bits."""
+    return (code.astype(np.int64) << 32) + (day + (1 << 31))
 
 
 def _epoch_by_dose(dtc: pd.Series, start: pd.Series, end: pd.Series, design: Design) -> pd.Series:

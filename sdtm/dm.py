@@ -30,7 +30,25 @@ def _dates(
     dtc = assign_datetime(raw, ref.field, context=context).values
     usubjid, _ = subject_ids(raw, studyid, design)
     frame = pd.DataFrame({"USUBJID": usubjid, "dtc": dtc}).dropna()
-    return frame.groupby("USUBJID")["dtc"].max().astype("string")
+    return _text_extreme(frame["dtc"], frame["USUBJID"], "max")
+
+
+def _text_extreme(values: pd.Series, keys: pd.Series, how: str) -> pd.Series:
+    """The greatest (``how="max"``) or least (``"min"``) text of ``values`` per key, as
+    text (missing values skipped; a key with none: missing), on the sorted keys.
+
+    The same as ``values.astype("string").groupby(keys).max()``, worked on the ranks of
+    the distinct texts: comparing text in Python per record is the slow part of that.
+    """
+    codes, uniq = pd.factorize(values.astype("string"), sort=True)
+    uniq = pd.array(uniq, dtype="string")
+    if how == "min":
+        # Missing (-1) must lose to every text: rank it past the greatest.
+        codes = np.where(codes < 0, len(uniq), codes)
+    ranks = pd.Series(codes, index=values.index).groupby(keys)
+    best = ranks.max() if how == "max" else ranks.min()
+    picked = np.where(best.to_numpy() >= len(uniq), -1, best.to_numpy())
+    return pd.Series(uniq.take(picked, allow_fill=True), index=best.index, dtype="string")
 
 
 def derive_dm(
@@ -62,8 +80,8 @@ def derive_dm(
     if ex is not None and len(ex):
         start = ex["EXSTDTC"].astype("string")
         end = ex["EXENDTC"].astype("string").fillna(start) if "EXENDTC" in ex else start
-        first = start.groupby(ex["USUBJID"]).min()
-        last = end.groupby(ex["USUBJID"]).max()
+        first = _text_extreme(start, ex["USUBJID"], "min")
+        last = _text_extreme(end, ex["USUBJID"], "max")
         out["RFXSTDTC"] = subject.map(first).astype("string")
         out["RFXENDTC"] = subject.map(last).astype("string")
     else:
@@ -84,7 +102,7 @@ def derive_dm(
             else fatal["AESTDTC"].astype("string")
         )
         when = when.fillna(fatal["AESTDTC"].astype("string"))
-        from_ae = when.groupby(fatal["USUBJID"]).max()
+        from_ae = _text_extreme(when, fatal["USUBJID"], "max")
         fatal_any = subject.isin(set(fatal["USUBJID"]))
         death = death.fillna(subject.map(from_ae).astype("string"))
     else:

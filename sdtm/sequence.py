@@ -53,19 +53,15 @@ def derive_var_seq(
             hint="name the sequence variable differently from by_vars and order",
         )
     columns = by + keys
-    position = pd.RangeIndex(len(dataset))
-    frame = dataset[columns].set_axis(position)
-    if columns:
-        frame = frame.sort_values(
-            columns,
-            ascending=[True] * len(by) + ascending,
-            kind="mergesort",
-            na_position="last",
-        )
+    directions = [True] * len(by) + ascending
+    codes = [_sort_codes(dataset[c], up) for c, up in zip(columns, directions, strict=True)]
+    # np.lexsort is stable and sorts on its last key first: ties keep their input order.
+    order_of = np.lexsort(codes[::-1]) if codes else np.arange(len(dataset))
     if strict:
-        tied = frame.duplicated(columns, keep=False) if columns else pd.Series(len(frame) > 1)
+        tied = _same_as_previous(codes, order_of) if codes else np.arange(len(dataset)) > 0
+        tied[:-1] |= tied[1:].copy()  # both rows of a tie are named
         if tied.any():
-            rows = dataset.index[frame.index[tied.to_numpy()]]
+            rows = dataset.index[order_of[tied]]
             shown = ", ".join(str(r) for r in rows[:6]) + (" ..." if len(rows) > 6 else "")
             raise InputError(
                 f"{function}: {int(tied.sum())} rows share every value of "
@@ -73,15 +69,37 @@ def derive_var_seq(
                 location=f"record {rows[0]}",
                 hint="add a column that tells them apart to order (e.g. _file, _record)",
             )
-    if by:
-        seq = frame.groupby(by, sort=False, dropna=False).cumcount().to_numpy() + 1
-    else:
-        seq = np.arange(1, len(frame) + 1)
-    values = np.empty(len(frame), dtype=np.int64)
-    values[frame.index.to_numpy()] = seq
-    out = dataset.copy()
+    # The rows of a by group are consecutive once sorted: each row's number is its distance
+    # from the group's first row, plus one.
+    steps = np.arange(len(order_of))
+    same_group = _same_as_previous(codes[: len(by)], order_of) if by else steps > 0
+    starts = np.where(same_group, 0, steps)
+    seq = steps - np.maximum.accumulate(starts) + 1 if len(steps) else steps
+    values = np.empty(len(order_of), dtype=np.int64)
+    values[order_of] = seq
+    # A shallow copy: copy-on-write keeps ``dataset`` as it was when a column is added.
+    out = dataset.copy(deep=False)
     out[new_var] = pd.array(values, dtype="Int64")
     return out
+
+
+def _sort_codes(values: pd.Series, ascending: bool) -> np.ndarray:
+    """Integer sort keys of a column, as ``DataFrame.sort_values`` orders it (pandas'
+    ``lexsort_indexer`` does the same): ranks of the ordered categories, missing last."""
+    ranks = pd.Categorical(values, ordered=True)
+    codes, n = ranks.codes.astype(np.int64), len(ranks.categories)
+    missing = codes < 0
+    return np.where(missing, n, codes if ascending else n - codes - 1)
+
+
+def _same_as_previous(codes: list[np.ndarray], order_of: np.ndarray) -> np.ndarray:
+    """Per sorted row: whether every key equals the previous sorted row's (first: False)."""
+    same = np.ones(len(order_of), dtype=bool)
+    same[:1] = False
+    for key in codes:
+        ranked = key[order_of]
+        same[1:] &= ranked[1:] == ranked[:-1]
+    return same
 
 
 def _order(order: Sequence[str | tuple[str, str]], function: str) -> tuple[list[str], list[bool]]:
