@@ -48,6 +48,8 @@ class RawSummary:
     export: RawExport
     table: pd.DataFrame
     report_path: Path
+    #: Subjects in the export, counted when it is read (the count outlives the raw frames).
+    subjects: int
 
     def render(self) -> str:
         """A readable console summary."""
@@ -55,7 +57,7 @@ class RawSummary:
         width = max([len("form"), *(len(f) for f in table["form"])])
         lines = [
             f"study {self.study.studyid} ({self.study.name}): {self.export.kind} export {self.raw_path}",
-            f"{len(table)} forms, {self.export.subjects:,} subjects, "
+            f"{len(table)} forms, {self.subjects:,} subjects, "
             f"{int(table['records'].sum()):,} records",
             f"  {'form':<{width}}  {'records':>9}  {'subjects':>8}",
         ]
@@ -66,6 +68,12 @@ class RawSummary:
         lines += [f"note: {note}" for note in self.export.notes]
         lines.append(f"summary written to {self.report_path}")
         return "\n".join(lines)
+
+    def release_forms(self) -> None:
+        """Let the raw frames go once nothing reads them again (the SDTM stage is done):
+        at 10,000 subjects they hold most of a gigabyte through ADaM and validation. The
+        export's kind, fields, events and notes stay, and so do ``table`` and ``subjects``."""
+        self.export = dataclasses.replace(self.export, forms={})
 
     @property
     def root(self) -> Path:
@@ -112,13 +120,13 @@ def raw_summary(
     export = read_export(raw_path, kind=study.source.format, **study.source.options)
     if progress:
         progress("read raw export", 1, 1)
-    table = export.summary()
+    table, subjects = export.summary(), export.subjects
     _make_output(folder)
     report_path = folder / "raw_summary.json"
     report = {
         "study": study.studyid,
         "source": {"format": export.kind, "path": _shown_source(study, raw_path)},
-        "subjects": export.subjects,
+        "subjects": subjects,
         "forms": table.to_dict(orient="records"),
         "notes": export.notes,
     }
@@ -128,7 +136,7 @@ def raw_summary(
         raise UsageError(
             f"cannot write '{report_path}': {exc.strerror}", hint="choose a writable --out folder"
         ) from None
-    return RawSummary(study, raw_path, export, table, report_path)
+    return RawSummary(study, raw_path, export, table, report_path, subjects)
 
 
 def _shown_source(study: Study, raw_path: Path) -> str:
@@ -175,6 +183,8 @@ class SdtmBuild:
     issues: pd.DataFrame
     report_path: Path
     readback: list[str]
+    #: Each SDTM dataset as written; emptied before validation unless Dataset-JSON is
+    #: written from it afterwards (the frames are not kept beside the package read back).
     frames: dict[str, pd.DataFrame]
     defs: dict
     adam: pd.DataFrame | None = None  # dataset, records, path of each ADaM dataset written
@@ -351,6 +361,7 @@ def _build(
     # per dataset, the first by name (ae.json before ae.xpt), and the build validates the
     # XPT files its define.xml describes. Both are written from the same frames.
     build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, False, progress))
+    summary.release_forms()
     created = build_time(specs.design.output_date)
     build.timestamps = {
         "created": created.isoformat(timespec="seconds"),
@@ -384,11 +395,15 @@ def _build(
         build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
         build.issues = add_adam_report(build.report_path, build.issues, adam)
         build.readback += adam.readback
+    written = {"SDTM": (build.frames, build.defs)}
+    if adam is not None:
+        written["ADAM"] = (adam.frames, adam.defs)
+    if not dataset_json:
+        # Validation reads the package back from its files: the frames it was written from
+        # are let go first, so the two are never in memory together (issue 7: memory).
+        build.frames, written, adam = {}, {}, None
     build = _validated(build, list(folders.values()))
-    if dataset_json:
-        written = {"SDTM": (build.frames, build.defs)}
-        if adam is not None:
-            written["ADAM"] = (adam.frames, adam.defs)
+    if written:
         _write_dataset_json(written, folders, summary.study.studyid, created)
     return build
 
@@ -414,9 +429,10 @@ def _write_dataset_json(
 def _paths_relative_to(root: Path) -> None:
     """Make every path under ``root`` that a JSON report names relative to ``root``.
 
-    The stages name their own files relative to the package root already; this also covers
-    what later stages record (the validation's package folders), so no report names the
-    temporary folder, which is gone once the package is moved into place.
+    The stages name their own files relative to the package root already (the validation
+    its package folders too); this is the safety net for any full path a stage still
+    records, so no report names the temporary folder, which is gone once the package is
+    moved into place. A report that names none is read, not rewritten.
     """
     # Report text is JSON with ASCII escapes; the folder is matched as JSON spells it.
     spelled = json.dumps(str(root))[1:-1]
@@ -477,7 +493,7 @@ def _validated(build: SdtmBuild, folders: list[Path]) -> SdtmBuild:
     statements, problems = check_statements(build.raw.study.document)
     if problems:
         raise SpecError("\n".join(str(p) for p in problems))
-    found, part = validate_written(folders, statements)
+    found, part = validate_written(folders, statements, build.raw.root)
     build.issues = add_validation_report(build.report_path, build.issues, found, part)
     return build
 

@@ -26,12 +26,19 @@ from sdtm.engine import ISSUE_COLUMNS
 STATEMENT_ISSUE_COLUMNS = ("explanation", "waived")
 
 
-def validate_written(folders: list[Path], statements: Statements) -> tuple[pd.DataFrame, dict]:
-    """Findings of every package in ``folders`` as build problems, and the report part."""
+def validate_written(
+    folders: list[Path], statements: Statements, root: Path | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Findings of every package in ``folders`` as build problems, and the report part.
+
+    With ``root`` (the package root the folders lie in) the report names each folder
+    relative to it, so the report never holds the build's temporary folder.
+    """
     from define.rules import check_define
 
     parts, packages, statuses = [], [], []
     for folder in folders:
+        shown = str(folder) if root is None else str(folder.relative_to(root))
         package = load_package(folder)
         define = folder / "define.xml"
         checks = check_define(define, folder) if define.exists() else None
@@ -39,10 +46,10 @@ def validate_written(folders: list[Path], statements: Statements) -> tuple[pd.Da
         parts.append(settle(result.findings, statements, package.define))
         # Per-rule timings (bench/validate.py prints them) would make two builds differ.
         timed = result.status.drop(columns=["seconds"], errors="ignore")
-        statuses.append(timed.assign(package=str(folder)))
+        statuses.append(timed.assign(package=shown))
         packages.append(
             {
-                "folder": str(folder),
+                "folder": shown,
                 "standard": package.standard,
                 "datasets": len(package.datasets),
                 "notes": package.notes,
