@@ -155,13 +155,7 @@ def measure(kind: str, subjects: int, work: Path, seed: int) -> Run:
     package = out / study
     if build.returncode == 1 and (out / f"{study}.failed").is_dir():
         package = out / f"{study}.failed"
-    report = json.loads((package / "build_report.json").read_text(encoding="utf-8"))
-    records = {d["dataset"]: int(d["records"]) for d in report.get("datasets", [])}
-    for d in report.get("adam", {}).get("datasets", []):
-        if isinstance(d, dict):
-            records[d["dataset"]] = int(d["records"])
-        else:
-            records[d[0]] = int(d[1])
+    records = written_records(package / "build_report.json")
     folders = package_folders(package)
     print(f"[{tag}] validate ({build.wall:.1f} s build)", flush=True)
     validate = [
@@ -194,6 +188,29 @@ def measure(kind: str, subjects: int, work: Path, seed: int) -> Run:
         seconds["write"],
         records,
     )
+
+
+def written_records(report_path: Path) -> dict[str, int]:
+    """Records per dataset from the build report, read in a subprocess of its own.
+
+    The report is hundreds of MB at 10,000 subjects. Parsed here, it would grow this process
+    by more than a gigabyte; every later command starts as a fork of this process, and Linux
+    counts the parent's peak at fork time in the child's ``ru_maxrss``, so later stages'
+    memory would read too high.
+    """
+    script = (
+        "import json, sys\n"
+        "report = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+        "records = {d['dataset']: int(d['records']) for d in report.get('datasets', [])}\n"
+        "for d in report.get('adam', {}).get('datasets', []):\n"
+        "    name, n = (d['dataset'], d['records']) if isinstance(d, dict) else (d[0], d[1])\n"
+        "    records[name] = int(n)\n"
+        "print(json.dumps(records))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(report_path)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
 
 
 def floor_main(kind: str, raw: Path, folders: list[Path]) -> None:
