@@ -32,15 +32,17 @@ QS = DatasetDef(
 )
 
 
+def _damaging(frame, dataset, folder, **options):
+    """write_xpt, then one byte of the value ABCDEFGH changed in the file (to ABCDEFGX)."""
+    written = write_xpt(frame, dataset, folder, **options)
+    raw = written.path.read_bytes()
+    written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
+    return written
+
+
 def test_a_value_that_does_not_read_back_is_an_error(tmp_path, monkeypatch):
     # The file is damaged between writing and reading back: one byte of a value changes.
-    def damaging(frame, dataset, folder, **options):
-        written = write_xpt(frame, dataset, folder, **options)
-        raw = written.path.read_bytes()
-        written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
-        return written
-
-    monkeypatch.setattr(sdtmbuild, "write_xpt", damaging)
+    monkeypatch.setattr(sdtmbuild, "write_xpt", _damaging)
     frame = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", "XYZ"]})
     _, path, found, readback = sdtmbuild.write_checked(frame, QS, tmp_path, CREATED)
     assert path == tmp_path / "qs.xpt"  # written, and read back wrong
@@ -97,13 +99,7 @@ def test_lengths_come_from_the_data_and_unmeasurable_lengths_are_refused(tmp_pat
 def test_read_backs_started_together_are_gathered_each_with_its_own_findings(tmp_path, monkeypatch):
     # What the SDTM and ADaM stages do: every dataset written and its read-back started,
     # then all gathered. The damaged file's findings are its own, as write_checked gives them.
-    def damaging(frame, dataset, folder, **options):
-        written = write_xpt(frame, dataset, folder, **options)
-        raw = written.path.read_bytes()
-        written.path.write_bytes(raw.replace(b"ABCDEFGH", b"ABCDEFGX"))
-        return written
-
-    monkeypatch.setattr(sdtmbuild, "write_xpt", damaging)
+    monkeypatch.setattr(sdtmbuild, "write_xpt", _damaging)
     damaged = pd.DataFrame({"QSSEQ": [1, 2], "QSSTRESC": ["ABCDEFGH", "XYZ"]})
     intact = pd.DataFrame({"QSSEQ": [1, 2, 3], "QSSTRESC": ["A", "B", "C"]})
     started = [
