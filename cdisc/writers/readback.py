@@ -82,6 +82,7 @@ import math
 import multiprocessing as mp
 import multiprocessing.connection
 import os
+import signal
 import tempfile
 import threading
 import warnings
@@ -469,6 +470,8 @@ def _end_with_parent() -> None:
     """In the worker: end it when the build process ends, even by SIGKILL (which gives the
     build no chance to stop it). Otherwise it would wait for work forever, holding the
     build's stdout and stderr open, so whoever waits for the build's output would hang."""
+    # Ctrl-C is the build's to handle; the worker ends with it (below).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = mp.parent_process()
     if parent is None:
         return
@@ -481,8 +484,21 @@ def _end_with_parent() -> None:
 
 
 def _submit(expect: _Expectation, path: Path) -> Future:
-    """Give the worker a file to read back."""
-    return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+    """Give the worker a file to read back.
+
+    The first submission starts the worker. A Ctrl-C arriving meanwhile is held until the
+    worker has its start-up data (a worker cut off half-way prints a traceback), then delivered.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    try:
+        return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if held:  # delivered now, to whatever handled Ctrl-C before
+            signal.raise_signal(signal.SIGINT)
 
 
 def _restart() -> None:
