@@ -592,7 +592,9 @@ def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
         tuple(int(f["field_length"]) for f in fields),
         tuple(f["ntype"] == "numeric" for f in fields),
     )
-    read = read_observations(path, layout, _ENCODING, only=set(want.names))
+    # Char columns as codes into their distinct texts: the texts of a column are made only
+    # when it differs (the finding names a value read)
+    read = read_observations(path, layout, _ENCODING, only=set(want.names), texts=False)
     if read is None:
         message = (
             f"{_XPTREAD} cannot decode the records: a Char value holds a NUL byte, or the "
@@ -602,6 +604,12 @@ def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
     data, distinct = read
     findings += _count_findings(path, want, len(data), layout)
     count = min(len(data), want.records)
+
+    def texts_read(name: str) -> np.ndarray:
+        """The first ``count`` texts of a Char column as read (None for blank)."""
+        codes, uniques = distinct[name]
+        return np.append(uniques.to_numpy(dtype=object), None)[codes[:count]]
+
     for var in want.variables:  # a loop over variables; each comparison is vectorised
         if var.name not in data.columns:
             continue
@@ -610,14 +618,14 @@ def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
             codes, uniques = distinct[var.name]
             differs = _distinct_differ(want.text(var.name), codes[:count], uniques, count)
             # blank is None here, "" in the stored texts
-            got = column.to_numpy(dtype=object)
+            got = texts_read(var.name) if differs.any() else np.empty(0, dtype=object)
             findings += _value_finding(_XPTREAD, want, var, differs, got, blank="")
         elif var.xpt_type == "Char":  # stored as Num (an XPTRB05 finding already)
             got = column.to_numpy(dtype=object)
             differs = np.asarray(want.texts(var.name, count) != got, dtype=bool)
             findings += _value_finding(_XPTREAD, want, var, differs, got)
-        else:
-            got = _floats(column.to_numpy(dtype=object) if column.dtype == object else column)
+        else:  # a Num stored as Char is an XPTRB05 finding already; its texts read as NaN
+            got = _floats(texts_read(var.name) if var.name in distinct else column)
             differs = _numbers_differ(want.numbers(var.name)[:count], got)
             findings += _value_finding(_XPTREAD, want, var, differs, got)
     return findings
