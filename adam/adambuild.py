@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,6 @@ from cdisc.metadata import DatasetDef
 from cdisc.standards import Standards
 from cdisc.writers import to_ascii, write_dataset_json
 from cdisc.writers.cells import excel_safe
-from cdisc.writers.jsontext import write_indented
 from sdtm.distinct import by_value
 from sdtm.engine import ISSUE_COLUMNS
 from sdtm.sdtmbuild import severity_of, write_started
@@ -324,8 +322,9 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
-def add_adam_report(report_path: Path, issues: pd.DataFrame, result: AdamResult) -> pd.DataFrame:
-    """Add the ADaM stage to ``build_report.json``; return the build's problems with ADaM's.
+def add_adam_report(report: dict, issues: pd.DataFrame, result: AdamResult) -> pd.DataFrame:
+    """Add the ADaM stage to the build report (``build_report.json``'s content, written once
+    by the caller); return the build's problems with ADaM's.
 
     The report gains ``adam`` (datasets written, censoring table, Kaplan-Meier summary and
     the files of the estimates and plots); its error and warning counts and ``problems``
@@ -338,11 +337,9 @@ def add_adam_report(report_path: Path, issues: pd.DataFrame, result: AdamResult)
         else issues
     )
     combined["severity"] = severity_of(combined["code"])
-    report = json.loads(report_path.read_text(encoding="utf-8"))
     report["adam"] = {"datasets": result.datasets, **result.report}
     report["errors"] = int((combined["severity"] == "error").sum())
     report["warnings"] = int((combined["severity"] == "warning").sum())
     report["problems"] = combined
     report["readback"] = report.get("readback", []) + result.readback
-    write_indented(report_path, report)
     return combined

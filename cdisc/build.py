@@ -33,6 +33,7 @@ from cdisc.manifest import InputGroup, write_manifest
 from cdisc.readers import read_export
 from cdisc.readers.base import RawExport
 from cdisc.study import Study, load_study, raw_export_path
+from cdisc.writers.jsontext import write_indented
 from cdisc.writers.staging import stage
 
 #: The JSON reports a build writes in the package root.
@@ -70,8 +71,9 @@ class RawSummary:
         return "\n".join(lines)
 
     def release_forms(self) -> None:
-        """Let the raw frames go once nothing reads them again (the SDTM stage is done):
-        at 10,000 subjects they hold most of a gigabyte through ADaM and validation. The
+        """Let the raw frames go once nothing reads them again (the SDTM stage has mapped
+        every domain): at 10,000 subjects they hold 600 MB through the writing, ADaM and
+        validation. The
         export's kind, fields, events and notes stay, and so do ``table`` and ``subjects``."""
         self.export = dataclasses.replace(self.export, forms={})
 
@@ -187,6 +189,8 @@ class SdtmBuild:
     #: written from it afterwards (the frames are not kept beside the package read back).
     frames: dict[str, pd.DataFrame]
     defs: dict
+    #: ``build_report.json``'s content: each stage adds its part, and it is written once.
+    report: dict
     adam: pd.DataFrame | None = None  # dataset, records, path of each ADaM dataset written
     defines: list[Path] = field(default_factory=list)  # define.xml and define.html written
     #: The time stamped into the package and where it came from (``manifest.json``).
@@ -348,7 +352,7 @@ def _build(
     from adam.specs import load_adam_specs, sdtm_datasets
     from cdisc.standards import Standards
     from sdtm.describe import tabulation_define
-    from sdtm.sdtmbuild import build_time, run_sdtm
+    from sdtm.sdtmbuild import build_time, write_sdtm
     from sdtm.specs import declared_fields, load_study_specs, spec_files
 
     summary = raw_summary(study, raw_path, target, progress)
@@ -360,14 +364,9 @@ def _build(
     # Dataset-JSON is written after validation (below): the package reader takes one file
     # per dataset, the first by name (ae.json before ae.xpt), and the build validates the
     # XPT files its define.xml describes. Both are written from the same frames.
-    build = SdtmBuild(summary, *run_sdtm(summary, specs, standards, target, False, progress))
-    summary.release_forms()
+    # The raw frames are let go once the domains are mapped (write_sdtm: release_forms).
+    sdtm = write_sdtm(summary, specs, standards, target, False, progress)
     created = build_time(specs.design.output_date)
-    build.timestamps = {
-        "created": created.isoformat(timespec="seconds"),
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-        "output_date": specs.design.output_date.isoformat(timespec="seconds"),
-    }
     study_info = {
         "studyid": summary.study.studyid,
         "title": summary.study.title,
@@ -375,12 +374,12 @@ def _build(
     }
     folder = target / "m5" / "datasets" / summary.study.studyid.lower()
     folders = {"SDTM": folder / "tabulations" / "sdtm"}
-    tabulation = tabulation_define(specs, standards, build.frames, build.defs, **study_info)
-    build.defines = [*_write_define(tabulation, folders["SDTM"])]
+    tabulation = tabulation_define(specs, standards, sdtm.frames, sdtm.defs, **study_info)
+    defines = _write_define(tabulation, folders["SDTM"])
     adam = None
     if adam_specs is not None:
         adam = run_adam(
-            build.frames,
+            sdtm.frames,
             adam_specs,
             standards,
             target,
@@ -389,11 +388,22 @@ def _build(
             False,
             progress,
         )
+    # The SDTM files' read-back is gathered only now: the worker read them back while the
+    # define and ADaM were made (issue 7: the build no longer waits for it after SDTM).
+    build = SdtmBuild(summary, *sdtm.finish(write_report=False))
+    del sdtm  # its read-backs hold the frames: they must go with build.frames (below)
+    build.timestamps = {
+        "created": created.isoformat(timespec="seconds"),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+        "output_date": specs.design.output_date.isoformat(timespec="seconds"),
+    }
+    build.defines = defines
+    if adam is not None:
         folders["ADAM"] = folder / "analysis" / "adam" / "datasets"
         analysis = analysis_define(adam_specs, standards, adam.frames, adam.defs, **study_info)
         build.defines += _write_define(analysis, folders["ADAM"])
         build.adam = pd.DataFrame(adam.datasets, columns=["dataset", "records", "path"])
-        build.issues = add_adam_report(build.report_path, build.issues, adam)
+        build.issues = add_adam_report(build.report, build.issues, adam)
         build.readback += adam.readback
     written = {"SDTM": (build.frames, build.defs)}
     if adam is not None:
@@ -403,6 +413,7 @@ def _build(
         # are let go first, so the two are never in memory together (issue 7: memory).
         build.frames, written, adam = {}, {}, None
     build = _validated(build, list(folders.values()))
+    write_indented(build.report_path, build.report)
     if written:
         _write_dataset_json(written, folders, summary.study.studyid, created)
     return build
@@ -494,7 +505,7 @@ def _validated(build: SdtmBuild, folders: list[Path]) -> SdtmBuild:
     if problems:
         raise SpecError("\n".join(str(p) for p in problems))
     found, part = validate_written(folders, statements, build.raw.root)
-    build.issues = add_validation_report(build.report_path, build.issues, found, part)
+    build.issues = add_validation_report(build.report, build.issues, found, part)
     return build
 
 

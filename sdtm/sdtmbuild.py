@@ -75,12 +75,36 @@ def run_sdtm(
     target: Path,
     dataset_json: bool,
     progress: Callable | None,
+    *,
+    write_report: bool = True,
 ):
-    """Map, derive and write every domain.
+    """Map, derive and write every domain: :func:`write_sdtm`, then :meth:`SdtmWritten.finish`.
 
-    Returns (datasets, accounting, issues, report path, readback, frames, defs): ``frames``
-    holds each dataset written, as written (what the ADaM stage reads), ``defs`` its
-    DatasetDef with the lengths written (what the define describes).
+    Returns (datasets, accounting, issues, report path, readback, frames, defs, report):
+    ``frames`` holds each dataset written, as written (what the ADaM stage reads), ``defs``
+    its DatasetDef with the lengths written (what the define describes), ``report`` the
+    build report, written to the report path unless ``write_report`` is False (``cdisc
+    build`` adds the later stages to it and writes it once: at 10,000 subjects it is
+    400 MB of text).
+    """
+    written = write_sdtm(summary, specs, standards, target, dataset_json, progress)
+    return written.finish(write_report=write_report)
+
+
+def write_sdtm(
+    summary,
+    specs: StudySpecs,
+    standards: Standards,
+    target: Path,
+    dataset_json: bool,
+    progress: Callable | None,
+) -> SdtmWritten:
+    """Map, derive and write every domain; the read-back of each file is still under way.
+
+    The raw export's frames are let go (``summary.release_forms()``) once the domains are
+    mapped: nothing reads them after that. :meth:`SdtmWritten.finish` waits for the
+    read-back and makes the report: ``cdisc build`` calls it after the ADaM stage, so the
+    worker reads the SDTM files back while ADaM is derived.
     """
     study, export, design = summary.study, summary.export, specs.design
     item_codes = {
@@ -109,6 +133,16 @@ def run_sdtm(
         dm.data = derive_dm(dm.data, ex, ae, export, design, context, studyid)
     dm_data = mapped["DM"].data if "DM" in mapped else None
     visits = visit_numbers(export, design, context, studyid)
+    # The last reads of the raw export: the rest needs only each raw record's key (the
+    # accounting) and the forms' columns, so the raw frames are let go before the domains
+    # are derived and written (at 10,000 subjects they hold 600 MB; issue 7: memory).
+    read_forms = [src.form for spec in specs.domains.values() for src in spec.sources]
+    raw_blanks = whitespace_only(export, read_forms)
+    by_dm = reference_records(export, design) if "DM" in mapped else None
+    fields_not_used = _fields_not_used(export, specs)
+    raw_keys = {form: _keys(raw) for form, raw in sorted(export.forms.items())}
+    summary.release_forms()
+    del export
     finished = {
         n: derive_domain(f, specs.domains[n], dm_data, design, visits) for n, f in mapped.items()
     }
@@ -122,7 +156,7 @@ def run_sdtm(
     lineage_dir = target / "lineage"
     for path in (folder, lineage_dir):
         path.mkdir(parents=True, exist_ok=True)
-    rows, issues, accounts, readback, pending = [], [], [], [], []
+    rows, issues, accounts, pending = [], [], [], []
     outputs, frames, defs = [], {}, {}
     for name, frame in finished.items():
         outputs.append((name, frame.data))
@@ -131,8 +165,7 @@ def run_sdtm(
             outputs.append((f"SUPP{name}", supp))
         issues.append(frame.issues)
         accounts.append(frame.accounting)
-    read_forms = [src.form for spec in specs.domains.values() for src in spec.sources]
-    issues.append(whitespace_only(export, read_forms))
+    issues.append(raw_blanks)
     if dm_data is not None:
         # SD0064: a record (SUPP-- included) whose subject DM does not know is reported.
         issues += [
@@ -151,10 +184,18 @@ def run_sdtm(
             design, dm_data, visits, standards, studyid, study.title, study.document
         )
         outputs, issues = outputs + extra, [*issues, found]
-    # The accounting needs only each domain's raw record keys: take them now, so that each
+    # The accounting needs only each domain's raw record keys: it is made now, so that each
     # frame is let go once it is written (QS alone is millions of records).
     used_keys = {name: _keys(frame.data) for name, frame in finished.items()}
     del finished
+    all_accounts = (
+        pd.concat(accounts, ignore_index=True)
+        if accounts
+        else pd.DataFrame(columns=ACCOUNT_COLUMNS)
+    )
+    account = _accounting(raw_keys, used_keys, all_accounts, by_dm)
+    not_used = _not_used(raw_keys, used_keys, accounts, by_dm)
+    del raw_keys, used_keys  # before the largest frames are written
     for i, (name, data) in enumerate(outputs):
         if progress:
             progress("write XPT", i, len(outputs))
@@ -181,43 +222,80 @@ def run_sdtm(
             # Relative to the package root: the package is built elsewhere, then moved.
             path = written.path.relative_to(target).as_posix()
             rows.append({"dataset": name, "records": written.records, "path": path})
-    datasets = pd.DataFrame(rows, columns=["dataset", "records", "path"])
-    by_dm = reference_records(export, design) if "DM" in used_keys else None
-    account = _accounting(
-        export,
-        used_keys,
-        pd.concat(accounts, ignore_index=True)
-        if accounts
-        else pd.DataFrame(columns=ACCOUNT_COLUMNS),
-        by_dm,
+    return SdtmWritten(
+        studyid,
+        created,
+        target,
+        rows,
+        issues,
+        pending,
+        frames,
+        defs,
+        account,
+        not_used,
+        fields_not_used,
     )
-    # As late as the report allows, so the worker reads the last files back meanwhile;
-    # gathered in writing order: the same issues and console lines, in the same order.
-    for slot, written in pending:
-        issues[slot], lines = written.done()
-        readback += lines
-    issue_frame = (
-        pd.concat([i for i in issues if len(i)], ignore_index=True)
-        if any(len(i) for i in issues)
-        else pd.DataFrame(columns=ISSUE_COLUMNS)
-    )
-    issue_frame["severity"] = severity_of(issue_frame["code"])
-    report_path = target / "build_report.json"
-    report = {
-        "study": studyid,
-        "created": created.isoformat(),
-        "datasets": rows,
-        "forms": account.to_dict(orient="records"),
-        "not_used": _not_used(export, used_keys, accounts, by_dm),
-        "fields_not_used": _fields_not_used(export, specs),
-        "policy": EXIT_POLICY,
-        "errors": int((issue_frame["severity"] == "error").sum()),
-        "warnings": int((issue_frame["severity"] == "warning").sum()),
-        "problems": issue_frame,
-        "readback": readback,
-    }
-    write_indented(report_path, report)
-    return datasets, account, issue_frame, report_path, readback, frames, defs
+
+
+@dataclass
+class SdtmWritten:
+    """The SDTM datasets written by :func:`write_sdtm`, their read-back under way, and what
+    the report is made of."""
+
+    studyid: str
+    created: dt.datetime
+    target: Path
+    rows: list[dict]  # dataset, records, path of each dataset written
+    issues: list  # each part of the problems; a read-back's place holds None until finish
+    pending: list[tuple[int, _Written]]  # (place in issues, dataset written)
+    frames: dict[str, pd.DataFrame]
+    defs: dict[str, DatasetDef]
+    account: pd.DataFrame  # per form: records read, used (by which domain), not used
+    not_used: list[dict]  # each raw record no domain used, with the reason
+    fields_not_used: dict[str, list[str]]
+
+    def finish(self, *, write_report: bool = True):
+        """Wait for the read-back and make the build report (returned as :func:`run_sdtm`
+        returns it)."""
+        rows, issues, readback = self.rows, self.issues, []
+        datasets = pd.DataFrame(rows, columns=["dataset", "records", "path"])
+        # As late as the report allows, so the worker reads the files back meanwhile;
+        # gathered in writing order: the same issues and console lines, in the same order.
+        for slot, written in self.pending:
+            issues[slot], lines = written.done()
+            readback += lines
+        issue_frame = (
+            pd.concat([i for i in issues if len(i)], ignore_index=True)
+            if any(len(i) for i in issues)
+            else pd.DataFrame(columns=ISSUE_COLUMNS)
+        )
+        issue_frame["severity"] = severity_of(issue_frame["code"])
+        report_path = self.target / "build_report.json"
+        report = {
+            "study": self.studyid,
+            "created": self.created.isoformat(),
+            "datasets": rows,
+            "forms": self.account.to_dict(orient="records"),
+            "not_used": self.not_used,
+            "fields_not_used": self.fields_not_used,
+            "policy": EXIT_POLICY,
+            "errors": int((issue_frame["severity"] == "error").sum()),
+            "warnings": int((issue_frame["severity"] == "warning").sum()),
+            "problems": issue_frame,
+            "readback": list(readback),
+        }
+        if write_report:
+            write_indented(report_path, report)
+        return (
+            datasets,
+            self.account,
+            issue_frame,
+            report_path,
+            readback,
+            self.frames,
+            self.defs,
+            report,
+        )
 
 
 #: Problem codes that fail a build (exit 1); every other code is a warning. Writer codes
@@ -513,7 +591,7 @@ def reference_records(export, design) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_KEY, "domain"])
 
 
-def _usage(export, used_keys, extra=None) -> dict[str, object]:
+def _usage(raw_keys, used_keys, extra=None) -> dict[str, object]:
     """The raw record keys and each domain's uses of them, as integer codes (the accounting
     compares millions of keys: strings are hashed once here, not in every merge).
 
@@ -521,7 +599,7 @@ def _usage(export, used_keys, extra=None) -> dict[str, object]:
     codes each raw row, ``used``/``used_form``/``domain`` each (key, domain) use, with the
     form's code; ``forms`` and ``domains`` name the form and domain codes.
     """
-    raw_parts = [_keys(raw) for _, raw in sorted(export.forms.items()) if len(raw)]
+    raw_parts = [keys for _, keys in sorted(raw_keys.items()) if len(keys)]
     used_parts = [keys.assign(domain=name) for name, keys in used_keys.items()]
     if extra is not None and len(extra):
         used_parts.append(extra)
@@ -565,9 +643,11 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
     return np.where(codes < 0, len(uniques), codes), [*uniques, None]
 
 
-def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
-    """Per form: raw records read, used by any domain (and by which), not used."""
-    usage = _usage(export, used_keys, extra)
+def _accounting(raw_keys, used_keys, accounts: pd.DataFrame, extra=None) -> pd.DataFrame:
+    """Per form: raw records read, used by any domain (and by which), not used.
+
+    ``raw_keys``: per form, the :func:`_keys` of its raw records, in file order."""
+    usage = _usage(raw_keys, used_keys, extra)
     in_raw = pd.Series(usage["used"]).isin(pd.unique(usage["key"])).to_numpy()
     keys, form, domain = usage["used"][in_raw], usage["used_form"][in_raw], usage["domain"][in_raw]
     n_forms, n_domains = len(usage["forms"]), max(len(usage["domains"]), 1)
@@ -579,8 +659,8 @@ def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.Dat
     by_pair = np.bincount(form[first] * n_domains + domain[first], minlength=n_forms * n_domains)
     by_pair = by_pair.reshape(n_forms, n_domains)
     code = {name: i for i, name in enumerate(usage["forms"])}
-    forms = sorted(export.forms)
-    read = np.array([len(export.forms[form]) for form in forms], dtype=int)
+    forms = sorted(raw_keys)
+    read = np.array([len(raw_keys[form]) for form in forms], dtype=int)
     used_n = np.array([any_used[code[f]] if f in code else 0 for f in forms], dtype=int)
     by_domain = []
     for name in forms:  # a loop over forms and their domains
@@ -599,9 +679,9 @@ def _accounting(export, used_keys, accounts: pd.DataFrame, extra=None) -> pd.Dat
     )
 
 
-def _not_used(export, used_keys, accounts, extra=None) -> list[dict]:
+def _not_used(raw_keys, used_keys, accounts, extra=None) -> list[dict]:
     """Every raw record no domain used, with the reason (a filter, no result, no spec reads it)."""
-    usage = _usage(export, used_keys, extra)
+    usage = _usage(raw_keys, used_keys, extra)
     key = pd.Series(usage["key"])
     # Each raw key once (its first row), in raw order, when no domain used it.
     left = (~key.duplicated() & ~key.isin(pd.unique(usage["used"]))).to_numpy()

@@ -10,7 +10,6 @@ explanation.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,6 @@ from cdisc.validation.engine import RULE_FAILED, run_rules
 from cdisc.validation.package import load_package
 from cdisc.validation.report import with_define_findings
 from cdisc.validation.waivers import Statements, settle, unused_statements
-from cdisc.writers.jsontext import write_indented
 from sdtm.engine import ISSUE_COLUMNS
 
 #: Build problem columns a validation finding adds (the SDTM stage's problems leave them "").
@@ -123,18 +121,17 @@ def _rules_not_run(status: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_validation_report(
-    report_path: Path, issues: pd.DataFrame, found: pd.DataFrame, part: dict
+    report: dict, issues: pd.DataFrame, found: pd.DataFrame, part: dict
 ) -> pd.DataFrame:
-    """Add the validation to ``build_report.json``; return the build's problems with it."""
+    """Add the validation to the build report (``build_report.json``'s content, written once
+    by the caller); return the build's problems with it."""
     combined = pd.concat([issues, found], ignore_index=True) if len(found) else issues
     for column in STATEMENT_ISSUE_COLUMNS:
         combined[column] = combined[column].fillna("") if column in combined else ""
-    report = json.loads(report_path.read_text(encoding="utf-8"))
     report["validation"] = part
     report["errors"] = int((combined["severity"] == "error").sum())
     report["warnings"] = int((combined["severity"] == "warning").sum())
     report["waived"] = int((combined["severity"] == "waived").sum())
     report["explained"] = int(combined["explanation"].ne("").sum())
     report["problems"] = combined
-    write_indented(report_path, report)
     return combined
