@@ -525,9 +525,8 @@ class ReadBackStarted:
 def write_started(
     out: pd.DataFrame, ds: DatasetDef, folder: Path, created: dt.datetime
 ) -> tuple[DatasetDef, Path | None, ReadBackStarted]:
-    """Write ``out`` as XPT with lengths from the data and start reading it back: pyreadstat
-    in the read-back worker process (:func:`cdisc.writers.readback.start_verify_xpt`),
-    pandas.read_sas and xptread now. Shared by the SDTM and ADaM stages, which gather the
+    """Write ``out`` as XPT with lengths from the data and start reading it back in the
+    read-back worker process (:func:`cdisc.writers.readback.start_verify_xpt`). Shared by the SDTM and ADaM stages, which gather the
     results once their datasets are written (the files must still be there then).
 
     Returns the DatasetDef with its lengths, the path (None when the writer refused the

@@ -3,15 +3,16 @@
 The two readers share no code with each other, nor with the writer's observation encoder
 (:mod:`cdisc.writers.xptdata`):
 
-1. ``pyreadstat`` (ReadStat, C) reads the whole file, header and observations:
-   :func:`verify_xpt` in this process, :func:`start_verify_xpt` (what the build uses) in a
-   worker process while the build goes on (below).
+1. ``pyreadstat`` (ReadStat, C) reads the whole file, header and observations.
 2. ``pandas.read_sas`` reads the header (dataset name and label; variable names, labels,
    types, widths and formats): opened as an iterator, its XPORT reader parses the header
    records and reads the last 80-byte card, nothing else. The observations are decoded by
    ``xptread`` (:func:`cdisc.validation.xptread.read_observations`: numpy, its own IBM
    floating-point and text decoding, tested value for value against pyreadstat in
    tests/validation/test_xptread.py) at the offsets and widths pandas reported.
+
+:func:`verify_xpt` reads with both in this process; :func:`start_verify_xpt` (what the build
+uses) in a worker process while the build goes on (below).
 
 Why not pandas for the observations too: ``pandas.read_sas`` strips and decodes every Char
 value in a Python loop, about 10 s of the 1,000-subject trial B build (pyinstrument, issue
@@ -51,7 +52,11 @@ everything is as expected. Equal texts record for record have equal positions, s
 digests mean equal values, up to a BLAKE2b collision (128 bits). Only when the answer is no
 does this process read the file with pyreadstat as :func:`verify_xpt` does and make the
 findings, so they name the records and values exactly as before; a false alarm costs time,
-never a finding. pandas.read_sas and xptread still read each file here, when it is written.
+never a finding. pandas.read_sas and xptread are checked the same way in the worker (their
+read-back was 12 s of the build process at 10,000 subjects, with the whole file in memory):
+pandas parses the header, xptread decodes the records window by window, and the texts and
+numbers are digested as above; when the answer is no, this process reads the file with both
+as :func:`verify_xpt` does.
 
 The worker has pyreadstat read :data:`WINDOW_CELLS` values at a time, so it holds about
 200 MB whatever the dataset (QS of 10,000 subjects: 2.06 million records): each window is
@@ -119,18 +124,18 @@ def start_verify_xpt(
     prepared: PreparedXpt | None = None,
     window_cells: int | None = None,
 ) -> PendingReadback:
-    """:func:`verify_xpt`, with pyreadstat's read-back running in the read-back worker process
-    while the caller goes on; :meth:`PendingReadback.findings` gives the same findings, in the
+    """:func:`verify_xpt`, with the read-back running in the read-back worker process while
+    the caller goes on; :meth:`PendingReadback.findings` gives the same findings, in the
     same order, as :func:`verify_xpt` would have.
 
-    pandas.read_sas and xptread read the file now, in this process. The worker is sent the
-    path and a compact expectation (metadata; per Char variable its distinct stored texts and
-    a digest of the record codes; per Num variable a digest of the doubles), never the data,
-    and answers whether pyreadstat reads exactly that. When it does not, the findings are made
-    here by the same code as :func:`verify_xpt` (pyreadstat reading the whole file), so they
-    say which records and which values differ. ``frame`` must not change until then: it is
-    kept (not a copy) for that rare case. ``window_cells`` (records x variables pyreadstat
-    decodes at a time in the worker; default :data:`WINDOW_CELLS`) bounds the worker's memory.
+    The worker is sent the path and a compact expectation (metadata; per Char variable its
+    distinct stored texts and a digest of the record codes; per Num variable a digest of the
+    doubles), never the data, and answers whether pyreadstat, and pandas.read_sas with
+    xptread, read exactly that. Where a reader does not, its findings are made here by the
+    same code as :func:`verify_xpt` (reading the whole file), so they say which records and
+    which values differ. ``frame`` must not change until then: it is kept (not a copy) for
+    that rare case. ``window_cells`` (records x variables decoded at a time in the worker;
+    default :data:`WINDOW_CELLS`) bounds the worker's memory.
 
     >>> from cdisc.metadata import VariableDef
     >>> from cdisc.writers.xpt import write_xpt
@@ -149,9 +154,7 @@ def start_verify_xpt(
     want = _Expected(dataset, prepared)
     cells = WINDOW_CELLS if window_cells is None else max(1, int(window_cells))
     expectation = _expectation(want, cells)
-    future = _submit(expectation, path)
-    second = _check_pandas_xptread(path, want)
-    return PendingReadback(path, frame, dataset, expectation, future, second)
+    return PendingReadback(path, frame, dataset, expectation, _submit(expectation, path))
 
 
 def verify_xpt(
@@ -394,6 +397,65 @@ def _pyreadstat_verdict(path: str, expect: _Expectation) -> str:
     return ""
 
 
+def _xptread_verdict(path: str, expect: _Expectation) -> str:
+    """In the worker: ``""`` when pandas.read_sas reads the header and xptread the records
+    exactly as expected (the findings of :func:`_check_pandas_xptread` would be none, its
+    warnings about pandas' record count included), else why not, in a few words.
+
+    xptread reads the records in the windows :func:`_pyreadstat_verdict` reads (its own
+    scratch files), so the worker's memory stays bounded; each Char value is looked up among
+    the distinct stored texts and the positions digested, each Num digested, as there.
+    """
+    want = expect.meta
+    found, layout = _pandas_header(Path(path), want)
+    if found or layout is None:
+        return "the header differs"
+    start = data_start(len(want.variables))
+    length = want.record_length()
+    windows = max(1, -(-want.records // expect.window))
+    chars = {n: _TextTally(t) for n, t in expect.texts.items()}
+    numbers = {n: hashlib.blake2b(digest_size=_DIGEST_SIZE) for n in expect.digests}
+    numbers = {n: h for n, h in numbers.items() if n not in chars}
+    records = 0
+    with tempfile.TemporaryDirectory(prefix="cdisc-readback-") as scratch:
+        for number in range(windows):  # a loop over windows of records
+            source = path if windows == 1 else _window(path, start, length, number, expect, scratch)
+            read = read_observations(Path(source), layout, _ENCODING, set(want.names), texts=False)
+            if read is None:
+                return "cannot decode the records"
+            data, distinct = read
+            records += len(data)
+            if windows > 1 and number < windows - 1 and len(data) != expect.window:
+                return f"window {number} holds {len(data)} records"
+            for name, tally in chars.items():  # a loop over variables
+                if name not in distinct or not tally.add_codes(*distinct[name]):
+                    return f"{name}: a text that was not written"
+            for name, hasher in numbers.items():
+                if name not in data.columns or name in distinct:
+                    return f"{name}: not read as a number"
+                values = data[name].to_numpy(dtype=float)
+                hasher.update(np.ascontiguousarray(_normal_numbers(values), "<f8").view(np.uint8))
+            del data, distinct
+    # the conditions of _count_findings' findings (which name records: not in the worker)
+    if records != want.records or not records:
+        return f"{records} records"
+    if pandas_record_count(Path(path), len(layout.names), sum(layout.widths)) != records:
+        return "pandas.read_sas would read another number of records"
+    for name, tally in chars.items():
+        if tally.digest() != expect.digests[name]:
+            return f"{name}: values differ"
+    for name, hasher in numbers.items():
+        if hasher.digest() != expect.digests[name]:
+            return f"{name}: values differ"
+    return ""
+
+
+def _read_back(path: str, expect: _Expectation) -> tuple[str, str]:
+    """In the worker: the verdicts of both readers (:func:`_pyreadstat_verdict`, then
+    :func:`_xptread_verdict`)."""
+    return _pyreadstat_verdict(path, expect), _xptread_verdict(path, expect)
+
+
 class _TextTally:
     """The texts of one Char variable as read, window by window: each as its position among
     the distinct stored texts, the positions digested as :func:`_expectation` digests them."""
@@ -414,6 +476,18 @@ class _TextTally:
         except (KeyError, TypeError):  # a text not written, or a value that is not hashable
             return False
         self.hasher.update(np.ascontiguousarray(codes, "<i8").view(np.uint8))
+        return True
+
+    def add_codes(self, codes: np.ndarray, uniques: pd.Series) -> bool:
+        """:meth:`add` for texts given as codes into distinct texts, -1 for blank (what
+        ``read_observations(texts=False)`` gives); False when a text is not a stored one."""
+        # a loop over distinct texts; blank is "" among the stored texts
+        distinct = [self.position.get(text, -1) for text in uniques.tolist()]
+        table = np.array([*distinct, self.position.get("", -1)], dtype=np.int64)
+        positions = table[codes]  # code -1 picks the last entry: blank
+        if (positions < 0).any():
+            return False
+        self.hasher.update(np.ascontiguousarray(positions, "<i8").view(np.uint8))
         return True
 
     def digest(self) -> bytes:
@@ -490,11 +564,11 @@ def _submit(expect: _Expectation, path: Path) -> Future:
     worker has its start-up data (a worker cut off half-way prints a traceback), then delivered.
     """
     if threading.current_thread() is not threading.main_thread():
-        return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+        return _executor().submit(_read_back, os.fspath(path), expect)
     held: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
     try:
-        return _executor().submit(_pyreadstat_verdict, os.fspath(path), expect)
+        return _executor().submit(_read_back, os.fspath(path), expect)
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
         if held:  # delivered now, to whatever handled Ctrl-C before
@@ -519,63 +593,74 @@ class PendingReadback:
         dataset: DatasetDef,
         expectation: _Expectation,
         future: Future,
-        second: list[Finding],
     ) -> None:
         self.path = path
         self._frame, self._dataset = frame, dataset
         self._expectation, self._future = expectation, future
-        self._second = second
         self._result: list[Finding] | None = None
 
     def findings(self) -> list[Finding]:
         """pyreadstat's findings, then those of pandas.read_sas and xptread: what
         :func:`verify_xpt` returns for the file. Waits for the worker; when the worker
-        process dies (twice: the file is read once more by a new one), the file's finding
-        is an XPTRB01 error saying so, never a hang."""
+        process dies (twice: the file is read once more by a new one), the file's pyreadstat
+        finding is an XPTRB01 error saying so, never a hang, and pandas.read_sas and xptread
+        read the file here."""
         if self._result is None:
-            self._result = self._first() + self._second
+            verdicts, died = self._answer()
+            meant = None  # prepared again only when a reader saw something else
+            first, second = [], []
+            if died is not None:
+                first = [died]
+            elif verdicts[0]:
+                meant = self._meant()
+                first = _check_pyreadstat(self.path, meant)
+            if died is not None or verdicts[1]:
+                second = _check_pandas_xptread(self.path, meant or self._meant())
+            self._result = first + second
             self._frame = None  # type: ignore[assignment]
         return self._result
 
-    def _first(self) -> list[Finding]:
-        want = self._expectation.meta
+    def _meant(self) -> _Expected:
+        """What the file should hold, with its values (for the findings, made as verify_xpt
+        makes them, from the whole file)."""
+        return _Expected(self._dataset, prepare_xpt(self._frame, self._dataset, self.path))
+
+    def _answer(self) -> tuple[tuple[str, str] | None, Finding | None]:
+        """The worker's verdicts, or the XPTRB01 finding of a worker that died twice."""
         try:
-            verdict = self._future.result()
+            return self._future.result(), None
         except BrokenProcessPool:
             _restart()
-            try:
-                verdict = _submit(self._expectation, self.path).result()
-            except BrokenProcessPool as error:
-                _restart()
-                cause = f"{error}; {error.__cause__}" if error.__cause__ else str(error)
-                cause = cause.strip().rstrip(".")
-                message = (
-                    f"{_PYREADSTAT} cannot read the file: the read-back worker process ended "
-                    f"while reading it ({cause or 'it crashed or was killed'}; its "
-                    "own error, if it had one, is on stderr)"
-                )
-                return [want.finding("XPTRB01", message)]
-        if not verdict:
-            return []
-        # Something differs: the findings as verify_xpt makes them, from the whole file.
-        prepared = prepare_xpt(self._frame, self._dataset, self.path)
-        return _check_pyreadstat(self.path, _Expected(self._dataset, prepared))
+        try:
+            return _submit(self._expectation, self.path).result(), None
+        except BrokenProcessPool as error:
+            _restart()
+            cause = f"{error}; {error.__cause__}" if error.__cause__ else str(error)
+            cause = cause.strip().rstrip(".")
+            message = (
+                f"{_PYREADSTAT} cannot read the file: the read-back worker process ended "
+                f"while reading it ({cause or 'it crashed or was killed'}; its "
+                "own error, if it had one, is on stderr)"
+            )
+            return None, self._expectation.meta.finding("XPTRB01", message)
 
 
 # --- reader 2: the header as pandas.read_sas parses it, the observations by xptread --------
 
 
-def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
+def _pandas_header(path: Path, want: _Expected) -> tuple[list[Finding], Layout | None]:
+    """pandas.read_sas's view of the header: its metadata findings and the record layout it
+    reports (None, with an XPTRB01 finding, when it cannot read the file)."""
     try:
         with warnings.catch_warnings():
-            # pandas warns when the data are not whole 80-byte cards; the count check below
+            # pandas warns when the data are not whole 80-byte cards; the count check
             # judges the records itself.
             warnings.simplefilter("ignore")
             xport = pd.read_sas(path, format="xport", iterator=True, encoding=_ENCODING)
         with xport:  # the header only: read() is never called
             fields, member = xport.fields, xport.member_info
     except Exception as error:  # any failure to read is the finding itself
-        return [want.finding("XPTRB01", f"{_PANDAS} cannot read the file: {error}")]
+        return [want.finding("XPTRB01", f"{_PANDAS} cannot read the file: {error}")], None
     names = [f["name"].decode(_ENCODING) for f in fields]
     seen = _Seen(
         name=member["set_name"],
@@ -592,6 +677,13 @@ def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
         tuple(int(f["field_length"]) for f in fields),
         tuple(f["ntype"] == "numeric" for f in fields),
     )
+    return findings, layout
+
+
+def _check_pandas_xptread(path: Path, want: _Expected) -> list[Finding]:
+    findings, layout = _pandas_header(path, want)
+    if layout is None:
+        return findings
     # Char columns as codes into their distinct texts: the texts of a column are made only
     # when it differs (the finding names a value read)
     read = read_observations(path, layout, _ENCODING, only=set(want.names), texts=False)
