@@ -42,7 +42,7 @@ import pyreadstat
 from cdisc.errors import ConformanceError
 from cdisc.metadata import DatasetDef
 from cdisc.writers.conform import PreparedXpt, ordered_variables, prepare_xpt
-from cdisc.writers.files import atomic, check_created, sha256, target_path
+from cdisc.writers.files import atomic, check_created, target_path
 from cdisc.writers.xptdata import CharField, NumField, write_observations
 
 #: Byte offsets of the four 16-character header datetimes (SAS TS-140; module docstring).
@@ -61,15 +61,13 @@ class XptResult:
     """What :func:`write_xpt` wrote.
 
     ``dataset`` is the DatasetDef with the Char lengths actually written (give it to the
-    define writer); ``sha256`` is the file's hash, for the build manifest; ``prepared`` the
-    frame as the writer stored it (give it to :func:`cdisc.writers.verify_xpt`, which then
+    define writer); ``prepared`` the frame as the writer stored it (give it to :func:`cdisc.writers.verify_xpt`, which then
     need not derive it again).
     """
 
     path: Path
     dataset: DatasetDef
     records: int
-    sha256: str
     prepared: PreparedXpt | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -136,8 +134,8 @@ def write_xpt(
             handle.write(header)
             write_observations(handle, fields, records)
         stamp_header(temporary, created)
-        digest = sha256(temporary)
-    return XptResult(target, dataset.with_lengths(prepared.lengths), records, digest, prepared)
+    # No hash here: the build's manifest hashes every file of the package once (2 threads).
+    return XptResult(target, dataset.with_lengths(prepared.lengths), records, prepared)
 
 
 def write_pyreadstat(
