@@ -251,7 +251,7 @@ def source_records(
             # The condition reads the dataset's own variables only: the records it keeps
             # are the only ones joined (a row's verdict does not depend on the join).
             frame = frame[condition_mask(frame, source.where)]
-        frame = frame.merge(adsl[joined], on="USUBJID", how="inner", sort=False)
+        frame = _join_subjects(frame, adsl[joined])
         # A Permissible variable with no value in any record is not in the dataset (the
         # SDTM stage leaves it out): read as empty, so its conditions match nothing.
         frame = frame.assign(**{n: None for n in sorted(read - set(frame.columns))})
@@ -282,6 +282,23 @@ def source_records(
         else np.full(len(frame), np.nan)
     )
     return out[RECORD_COLUMNS]
+
+
+def _join_subjects(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s records of the subjects of ``subjects`` (one row per USUBJID), in record
+    order, with ``subjects``' other columns: an inner merge on USUBJID. The records are
+    looked up in the subjects' index once, rather than both key columns factorised by a
+    merge (QS is millions of records; ADSL is one row per subject)."""
+    ids = pd.Index(subjects["USUBJID"])
+    if not ids.is_unique:  # not one row per subject: the merge gives every pairing
+        return frame.merge(subjects, on="USUBJID", how="inner", sort=False)
+    where = ids.get_indexer(frame["USUBJID"])
+    kept = where >= 0
+    out = frame[kept].reset_index(drop=True)
+    taken = where[kept]
+    for name in subjects.columns.drop("USUBJID"):
+        out[name] = subjects[name].iloc[taken].reset_index(drop=True)
+    return out
 
 
 def pick_records(records: pd.DataFrame, mode: str, *, dated: bool = True) -> pd.DataFrame:
@@ -322,8 +339,12 @@ def _dates(frame: pd.DataFrame, source: RecordSource) -> tuple[pd.Series, pd.Ser
         # by derive_vars_dt is reported at a record of ``frame``, as before.
         rows.index = index[np.unique(codes, return_index=True)[1]]
     else:  # one column: its factorisation gives the distinct values, no sort needed
-        codes, uniq = pd.factorize(table["_DTC"], use_na_sentinel=False)
-        rows = pd.DataFrame({"_DTC": pd.Series(uniq, dtype="string")})
+        # A text column is factorised as it is held, before it is made ``string``: the
+        # conversion then runs on the distinct dates, not on every record (QS is millions
+        # of records). Each distinct value is imputed on its own, so the dates are the same.
+        held = values.to_numpy(dtype=object) if values.dtype == object else table["_DTC"]
+        codes, uniq = pd.factorize(held, use_na_sentinel=False)
+        rows = pd.DataFrame({"_DTC": pd.Series(uniq, dtype=object).astype("string")})
         codes = np.asarray(codes, dtype=np.intp)
     low = [rows[f"_{i}"] for i in range(len(rule.min_dates))]
     high = [rows[f"_{i}"] for i in range(len(rule.min_dates), len(bounds))]

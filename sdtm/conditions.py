@@ -205,10 +205,22 @@ def _mask(raw: pd.DataFrame, condition: Condition | None) -> np.ndarray:
     if condition is None:
         return np.ones(len(raw), dtype=bool)
     if condition.kind in ("all", "any"):
-        masks = [_mask(raw, p) for p in condition.parts]
-        return (
-            np.logical_and.reduce(masks) if condition.kind == "all" else np.logical_or.reduce(masks)
-        )
+        # Each part after the first is judged only on the rows still undecided (true so far
+        # for ``all``, false for ``any``): a first test such as QSTESTCD = VASREST leaves a
+        # small share of a questionnaire's records for the rest. A part judges each row on
+        # its own, so the verdicts are those of judging every row.
+        decided = condition.kind == "any"
+        verdict = np.array(_mask(raw, condition.parts[0]), dtype=bool, copy=True)
+        for part in condition.parts[1:]:
+            open_rows = np.flatnonzero(verdict != decided)
+            if not len(open_rows):
+                break
+            if len(open_rows) == len(raw):
+                rows = raw
+            else:  # only the columns the part reads are taken, not the whole frame
+                rows = raw[sorted(condition_fields(part))].iloc[open_rows]
+            verdict[open_rows] = _mask(rows, part)
+        return verdict
     if condition.kind == "not":
         return ~_mask(raw, condition.parts[0])
     if condition.kind == "same_as":
