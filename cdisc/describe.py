@@ -129,27 +129,27 @@ def value_list(
     Returns ``dataset`` with the variable pointing at the list (``VL.<dataset>.<variable>``),
     and the list; (dataset, None) when the dataset lacks either column or has no rows.
     """
-    if variable not in frame or by not in frame or not frame[by].notna().any():
+    if variable not in frame or by not in frame:
+        return dataset, None
+    # Every fact is computed once per column and distinct value, then gathered per key: a
+    # slice per key would redo the NA, unique and text work keys x records times.
+    raw_codes, raw_keys = pd.factorize(frame[by])
+    if not len(raw_keys):  # no key on any record
         return dataset, None
     parent = dataset.variable(variable)
     oid = f"VL.{dataset.name}.{variable}"
-    keys = frame[by].astype("string")
-    # The rows of each key, in frame order, from one stable sort: comparing the whole key
-    # column with each key in turn would cost keys x records.
-    codes, uniq = pd.factorize(keys)
+    # Keys as text (a numeric key reads as its text); keys whose text is the same are one.
+    text_keys = pd.Series(raw_keys, dtype=frame[by].dtype).astype("string")
+    key_codes, uniq = pd.factorize(text_keys)
+    codes = np.append(key_codes, -1)[raw_codes]  # -1 (no key) indexes the appended -1
     code_of = {key: code for code, key in enumerate(uniq)}  # a loop over distinct keys
-    sorter = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[sorter], np.arange(len(uniq) + 1))
+    labels = _first_labels(frame, label_from, codes, len(uniq))
+    types = _slice_types(frame[variable], parent, codes, len(uniq))
     values = []
-    for order, key in enumerate(sorted(_distinct(keys), key=_natural), 1):
+    for order, key in enumerate(sorted(_distinct(text_keys), key=_natural), 1):
         code = code_of[key]
-        at = sorter[starts[code] : starts[code + 1]]
-        rows = frame[variable].iloc[at]
-        label = key
-        if label_from is not None and label_from in frame:
-            labels = frame[label_from].iloc[at].dropna()
-            label = str(labels.iloc[0]) if len(labels) else key
-        data_type, length, digits = _slice_type(rows, parent)
+        label = key if labels[code] is None else labels[code]
+        data_type, length, digits = types[code]
         where = WhereClause(
             f"WC.{dataset.name}.{by}.{_oid_part(key)}",
             (RangeCheck(dataset.name, by, "EQ", (key,)),),
@@ -251,33 +251,82 @@ def with_significant_digits(dataset: DatasetDef, frame: pd.DataFrame) -> Dataset
     return replace(dataset, variables=variables)
 
 
-def _slice_type(values: pd.Series, parent: VariableDef) -> tuple[str, int | None, int | None]:
+def _first_labels(
+    frame: pd.DataFrame, label_from: str | None, codes: np.ndarray, count: int
+) -> list[str | None]:
+    """For each of ``count`` keys, the text of the first ``label_from`` value (in frame
+    order) on a record of the key (``codes`` per record, -1 for none); None when none."""
+    out: list[str | None] = [None] * count
+    if label_from is None or label_from not in frame:
+        return out
+    column = frame[label_from]
+    rows = np.flatnonzero(codes >= 0)
+    # Each key's first record; the NA test then runs on one label per key, and on the
+    # whole column only when a key's first record lacks its label.
+    first = np.full(count, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[rows], rows)
+    if column.iloc[first].isna().any():
+        rows = np.flatnonzero(column.notna().to_numpy() & (codes >= 0))
+        keys, at = np.unique(codes[rows], return_index=True)
+        first = np.full(count, -1, dtype=np.int64)
+        first[keys] = rows[at]
+    for key, row in enumerate(first.tolist()):  # per key
+        if row >= 0:
+            out[key] = str(column.iloc[row])
+    return out
+
+
+def _slice_types(
+    values: pd.Series, parent: VariableDef, codes: np.ndarray, count: int
+) -> list[tuple[str, int | None, int | None]]:
+    """The data type, length and significant digits of the ``values`` of each of ``count``
+    keys (``codes`` per record, -1 for none): text keeps its parent's type, its longest
+    value's UTF-8 bytes as length; a number is integer when every value is whole, else float
+    with the most decimals shown."""
     if parent.xpt_type == "Num":
-        numbers = pd.to_numeric(values, errors="coerce").dropna()
-        whole = bool(len(numbers)) and bool(np.all(np.mod(numbers.to_numpy(float), 1) == 0))
         if parent.display_format:
-            return parent.data_type, 8, None
-        return ("integer", 8, None) if whole else ("float", 8, _decimals(values))
-    # Byte lengths of the distinct values only: a slice repeats its values a lot.
-    text = pd.Series(pd.unique(values.dropna().astype(str).to_numpy(dtype=object)), dtype=object)
-    length = max(1, int(text.map(lambda s: len(s.encode("utf-8"))).max())) if len(text) else 1
-    return parent.data_type, length, None
+            return [(parent.data_type, 8, None)] * count
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
+        kept = ~np.isnan(numbers) & (codes >= 0)
+        number_codes, distinct = pd.factorize(numbers[kept])
+        keys = codes[kept]
+        fractional = np.mod(distinct, 1) != 0  # per distinct number
+        seen = np.bincount(keys, minlength=count)
+        broken = np.bincount(keys, weights=fractional[number_codes], minlength=count)
+        digits = np.zeros(count, dtype=np.int64)
+        np.maximum.at(digits, keys, _digits(distinct)[number_codes])
+        return [
+            ("integer", 8, None) if seen[k] and not broken[k] else ("float", 8, int(digits[k]))
+            for k in range(count)
+        ]
+    # Byte lengths of the distinct values only: a key repeats its values a lot.
+    value_codes, distinct = pd.factorize(values)
+    text = pd.Series(distinct, dtype=object).astype(str)
+    sizes = np.fromiter((len(t.encode("utf-8")) for t in text), np.int64, len(text))
+    kept = (value_codes >= 0) & (codes >= 0)
+    longest = np.zeros(count, dtype=np.int64)
+    np.maximum.at(longest, codes[kept], sizes[value_codes[kept]])
+    return [(parent.data_type, max(1, int(n)), None) for n in longest]
 
 
 def _decimals(values: pd.Series) -> int:
     """The most decimal places any value shows (up to 10), as its shortest repr prints it."""
-    numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
-    if not len(numbers):
-        return 0
-    text = pd.Series([repr(float(n)) for n in np.unique(numbers)])
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    numbers = pd.unique(numbers[~np.isnan(numbers)])  # the repr work, once per value
+    return int(_digits(numbers).max()) if len(numbers) else 0
+
+
+def _digits(numbers: np.ndarray) -> np.ndarray:
+    """The decimal places (up to 10) each of ``numbers`` shows in its shortest repr: the
+    digits after the point, trailing zeros dropped; none in exponent form (``1e-05``)."""
+    text = pd.Series([repr(float(n)) for n in numbers], dtype=object)  # distinct values
     fraction = text.str.extract(r"\.(\d+)$", expand=False).fillna("")
-    digits = fraction.str.rstrip("0").str.len()
-    return int(min(10, digits.max()))
+    return np.minimum(10, fraction.str.rstrip("0").str.len().to_numpy(np.int64))
 
 
 def _distinct(values: pd.Series) -> set:
-    kept = values.dropna()
-    kept = pd.Series(kept.unique(), dtype=kept.dtype)  # the text work below, once per value
+    # Unique first, then NA dropped: the NA test and the copy run over distinct values only.
+    kept = pd.Series(values.unique(), dtype=values.dtype).dropna()
     if kept.dtype == object or pd.api.types.is_string_dtype(kept):
         kept = kept.astype(str)
         kept = kept[kept.str.strip() != ""]
